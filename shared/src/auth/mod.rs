@@ -1,0 +1,3 @@
+//! Passwords (Argon2id) and bearer tokens (HS256 JWT).
+pub mod password;
+pub mod token;

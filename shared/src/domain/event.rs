@@ -1,0 +1,189 @@
+//! Events and the seat inventory.
+//!
+//! The invariant the whole system keeps: for every event
+//! `totalSeats = availableSeats + lockedSeats + pendingSeats + soldSeats`, where the last three are
+//! sums over the event's holds (see [`SeatUse`]).
+use serde::{Deserialize, Serialize};
+
+use crate::domain::booking::BookingStatus;
+use crate::domain::lock::LockStatus;
+use crate::{time, Error};
+
+pub const MAX_TOTAL_SEATS: i64 = 100_000;
+pub const NAME_MAX_CHARS: usize = 200;
+pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub event_date: String,
+    pub total_seats: i64,
+    pub available_seats: i64,
+    pub created_at: String,
+}
+
+/// A validated request to create an event.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub name: String,
+    pub description: Option<String>,
+    /// Normalised to the storage format.
+    pub event_date: String,
+    pub total_seats: i64,
+}
+
+impl NewEvent {
+    pub fn validate(
+        name: &str,
+        description: Option<&str>,
+        event_date: &str,
+        total_seats: i64,
+        now: time::Instant,
+    ) -> Result<Self, Error> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+            return Err(Error::validation(format!("name must be 1 to {NAME_MAX_CHARS} characters")));
+        }
+        if description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX_CHARS) {
+            return Err(Error::validation(format!(
+                "description must be at most {DESCRIPTION_MAX_CHARS} characters"
+            )));
+        }
+        let date = time::parse(event_date).ok_or_else(|| {
+            Error::validation("eventDate must be an ISO-8601 timestamp such as 2030-01-29T19:30:00.000Z")
+        })?;
+        if date <= now {
+            return Err(Error::validation("eventDate must be in the future"));
+        }
+        if !(1..=MAX_TOTAL_SEATS).contains(&total_seats) {
+            return Err(Error::validation(format!("totalSeats must be an integer from 1 to {MAX_TOTAL_SEATS}")));
+        }
+        Ok(NewEvent {
+            name: name.to_string(),
+            description: description.map(str::to_string),
+            event_date: time::format(date),
+            total_seats,
+        })
+    }
+}
+
+/// Is the event still taking locks at `now`? (Both in storage format.)
+pub fn is_open(event_date: &str, now: &str) -> bool {
+    event_date > now
+}
+
+/// What a hold's seats count as in the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatUse {
+    Locked,
+    Pending,
+    Sold,
+    /// Returned to the event (released, expired, cancelled).
+    Free,
+}
+
+/// The seat accounting rule. Once a booking exists its status decides; before that the lock's.
+pub fn seat_use(lock: LockStatus, booking: Option<BookingStatus>) -> SeatUse {
+    match (lock, booking) {
+        (_, Some(BookingStatus::PaymentPending)) => SeatUse::Pending,
+        (_, Some(BookingStatus::Confirmed)) => SeatUse::Sold,
+        (_, Some(BookingStatus::Expired | BookingStatus::Cancelled)) => SeatUse::Free,
+        (LockStatus::Active, None) => SeatUse::Locked,
+        // A consumed lock always has a booking; without one its seats are not accounted for.
+        (LockStatus::Consumed | LockStatus::Expired | LockStatus::Released, None) => SeatUse::Free,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inventory {
+    pub event_id: String,
+    pub total_seats: i64,
+    pub available_seats: i64,
+    pub locked_seats: i64,
+    pub pending_seats: i64,
+    pub sold_seats: i64,
+}
+
+impl Inventory {
+    pub fn new(event_id: &str, total_seats: i64, available_seats: i64) -> Self {
+        Inventory {
+            event_id: event_id.to_string(),
+            total_seats,
+            available_seats,
+            locked_seats: 0,
+            pending_seats: 0,
+            sold_seats: 0,
+        }
+    }
+
+    pub fn add(&mut self, seats: i64, used: SeatUse) {
+        match used {
+            SeatUse::Locked => self.locked_seats += seats,
+            SeatUse::Pending => self.pending_seats += seats,
+            SeatUse::Sold => self.sold_seats += seats,
+            SeatUse::Free => {}
+        }
+    }
+
+    /// What `availableSeats` should be, given the holds counted.
+    pub fn expected_available(&self) -> i64 {
+        self.total_seats - self.locked_seats - self.pending_seats - self.sold_seats
+    }
+
+    /// `availableSeats` minus what it should be: positive means seats were handed back twice,
+    /// negative means seats are blocked with nothing holding them.
+    pub fn drift(&self) -> i64 {
+        self.available_seats - self.expected_available()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> time::Instant {
+        time::parse("2026-06-01T00:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn new_event_rules() {
+        let ok = NewEvent::validate(" Gig ", None, "2027-01-01T20:00:00+02:00", 100, now()).unwrap();
+        assert_eq!(ok.name, "Gig");
+        assert_eq!(ok.event_date, "2027-01-01T18:00:00.000Z");
+        assert!(NewEvent::validate("Gig", None, "2026-05-01T00:00:00Z", 100, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "next week", 100, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 0, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 100_001, now()).is_err());
+        assert!(NewEvent::validate("", None, "2027-01-01T00:00:00Z", 1, now()).is_err());
+    }
+
+    #[test]
+    fn seat_accounting() {
+        use BookingStatus as B;
+        use LockStatus as L;
+        assert_eq!(seat_use(L::Active, None), SeatUse::Locked);
+        assert_eq!(seat_use(L::Consumed, Some(B::PaymentPending)), SeatUse::Pending);
+        assert_eq!(seat_use(L::Consumed, Some(B::Confirmed)), SeatUse::Sold);
+        assert_eq!(seat_use(L::Consumed, Some(B::Cancelled)), SeatUse::Free);
+        assert_eq!(seat_use(L::Expired, Some(B::Expired)), SeatUse::Free);
+        assert_eq!(seat_use(L::Released, None), SeatUse::Free);
+        assert_eq!(seat_use(L::Expired, None), SeatUse::Free);
+    }
+
+    #[test]
+    fn drift_is_available_minus_expected() {
+        let mut inv = Inventory::new("e", 100, 90);
+        inv.add(5, SeatUse::Locked);
+        inv.add(3, SeatUse::Pending);
+        inv.add(2, SeatUse::Sold);
+        assert_eq!(inv.expected_available(), 90);
+        assert_eq!(inv.drift(), 0);
+        inv.available_seats = 83;
+        assert_eq!(inv.drift(), -7);
+    }
+}

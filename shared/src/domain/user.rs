@@ -1,0 +1,112 @@
+//! Users and the registration rules.
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+/// A user as the API shows it (never with the password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: String,
+}
+
+pub const NAME_MAX_CHARS: usize = 100;
+pub const PASSWORD_MIN_CHARS: usize = 6;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+pub const EMAIL_MAX_CHARS: usize = 254;
+
+pub fn validate_name(name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    let n = name.chars().count();
+    if n == 0 || n > NAME_MAX_CHARS {
+        return Err(Error::validation(format!("name must be 1 to {NAME_MAX_CHARS} characters")));
+    }
+    Ok(name.to_string())
+}
+
+/// Checks the shape of an address (one `@`, a dotted domain, no spaces) and returns it trimmed.
+/// Uniqueness is case-insensitive: see [`email_key`].
+pub fn validate_email(email: &str) -> Result<String, Error> {
+    let email = email.trim();
+    let valid = email.chars().count() <= EMAIL_MAX_CHARS
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains("..")
+            }
+            None => false,
+        };
+    if !valid {
+        return Err(Error::validation("email must be a valid email address"));
+    }
+    Ok(email.to_string())
+}
+
+/// The case-insensitive identity of an email address.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub fn validate_password(password: &str) -> Result<(), Error> {
+    let n = password.chars().count();
+    if !(PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&n) {
+        return Err(Error::validation(format!(
+            "password must be {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(validate_email(" Ann@Example.com ").unwrap(), "Ann@Example.com");
+        for bad in ["", "ann", "ann@", "@x.io", "a@b", "a b@x.io", "a@x..io", "a@@x.io", "a@.x.io"] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+        assert_eq!(email_key("Ann@Example.COM"), "ann@example.com");
+    }
+
+    #[test]
+    fn passwords_and_names() {
+        assert!(validate_password("123456").is_ok());
+        assert!(validate_password("12345").is_err());
+        assert!(validate_password(&"x".repeat(129)).is_err());
+        assert!(validate_name("   ").is_err());
+        assert!(validate_name(&"é".repeat(100)).is_ok());
+        assert!(validate_name(&"é".repeat(101)).is_err());
+    }
+}
+
+/// Who is calling, from a verified token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: String,
+    pub role: Role,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}

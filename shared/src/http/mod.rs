@@ -1,0 +1,204 @@
+//! The API Gateway edge shared by the HTTP functions: body and query parsing, bearer auth, the
+//! `{success, data}` envelope, and [`error_status`], the one mapping from errors to statuses.
+//! Handlers return `Ok(response)` for every outcome the caller caused; only a failure of the
+//! function itself would be an `Err` (and none is produced here).
+use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::domain::user::Caller;
+use crate::{Deps, Error};
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const DEFAULT_PAGE_LIMIT: i32 = 20;
+pub const MAX_PAGE_LIMIT: i32 = 100;
+
+/// The contract's status for each error.
+pub fn error_status(e: &Error) -> StatusCode {
+    match e {
+        Error::Validation(_) | Error::InvalidJson(_) => StatusCode::BAD_REQUEST,
+        Error::Unauthorized(_) | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+        Error::EmailTaken
+        | Error::SeatsUnavailable { .. }
+        | Error::EventClosed(_)
+        | Error::LockExpired(_)
+        | Error::LockNotActive(_)
+        | Error::PaymentWindowClosed(_)
+        | Error::BookingNotPending(_) => StatusCode::CONFLICT,
+        Error::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `{"success": true, "data": ...}`
+pub fn ok<T: Serialize>(status: StatusCode, data: &T) -> Result<Response<Body>, Error> {
+    let data = serde_json::to_value(data).map_err(|e| Error::Internal(format!("response encoding failed: {e}")))?;
+    Ok(json_response(status, json!({ "success": true, "data": data })))
+}
+
+/// `{"success": true, "data": [...], "nextCursor": ...}`
+pub fn page<T: Serialize>(items: &[T], next_cursor: Option<String>) -> Result<Response<Body>, Error> {
+    let data = serde_json::to_value(items).map_err(|e| Error::Internal(format!("response encoding failed: {e}")))?;
+    Ok(json_response(StatusCode::OK, json!({ "success": true, "data": data, "nextCursor": next_cursor })))
+}
+
+/// `{"success": false, "error": {code, message}}`. A 500 is logged with its cause and answered
+/// without it.
+pub fn error_response(e: &Error) -> Response<Body> {
+    let status = error_status(e);
+    let message = match e {
+        Error::Internal(detail) => {
+            tracing::error!(error = %detail, "internal error");
+            "internal error".to_string()
+        }
+        other => {
+            tracing::info!(code = other.code(), status = status.as_u16(), "request refused");
+            other.to_string()
+        }
+    };
+    json_response(status, json!({ "success": false, "error": { "code": e.code(), "message": message } }))
+}
+
+pub fn respond(result: Result<Response<Body>, Error>) -> Response<Body> {
+    result.unwrap_or_else(|e| error_response(&e))
+}
+
+/// The request path split on `/`, without empty segments (`/api/locks/x` -> `["api","locks","x"]`).
+pub fn segments(req: &Request) -> Vec<String> {
+    req.uri().path().split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+pub fn method_not_allowed(req: &Request) -> Error {
+    Error::MethodNotAllowed(req.method().to_string())
+}
+
+fn body_bytes(req: &Request) -> Result<&[u8], Error> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Error::PayloadTooLarge);
+    }
+    Ok(bytes)
+}
+
+/// Parses a JSON object body into `T` (whose serde attributes reject unknown fields), whatever
+/// the `Content-Type`. Syntax errors are `INVALID_JSON`; a wrong shape is `VALIDATION_ERROR`.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
+    let bytes = body_bytes(req)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::InvalidJson("a JSON body is required".into()));
+    }
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| Error::InvalidJson(format!("the body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Error::validation("the body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| Error::validation(e.to_string()))
+}
+
+/// Like [`json_body`], but an empty body reads as `{}`.
+pub fn optional_json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
+    if body_bytes(req)?.iter().all(u8::is_ascii_whitespace) {
+        return serde_json::from_value(json!({})).map_err(|e| Error::validation(e.to_string()));
+    }
+    json_body(req)
+}
+
+/// The verified caller from `Authorization: Bearer <token>`.
+pub fn caller(deps: &Deps, req: &Request) -> Result<Caller, Error> {
+    let unauthorized = |m: &str| Error::Unauthorized(m.to_string());
+    let header = req
+        .headers()
+        .get(AUTHORIZATION)
+        .ok_or_else(|| unauthorized("an Authorization: Bearer <token> header is required"))?;
+    let value = header.to_str().map_err(|_| unauthorized("the Authorization header is malformed"))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(unauthorized("the Authorization header must be 'Bearer <token>'"));
+    }
+    deps.tokens.verify(token.trim())
+}
+
+/// The caller, who must be an admin.
+pub fn admin(deps: &Deps, req: &Request) -> Result<Caller, Error> {
+    let caller = caller(deps, req)?;
+    if !caller.is_admin() {
+        return Err(Error::Forbidden("this route is for admins only".into()));
+    }
+    Ok(caller)
+}
+
+/// `?limit=` (1..=100, default 20) and `?cursor=`.
+pub fn page_params(req: &Request) -> Result<(i32, Option<String>), Error> {
+    let query = req.query_string_parameters();
+    let limit = match query.first("limit") {
+        None => DEFAULT_PAGE_LIMIT,
+        Some(raw) => raw
+            .parse::<i32>()
+            .ok()
+            .filter(|l| (1..=MAX_PAGE_LIMIT).contains(l))
+            .ok_or_else(|| Error::validation(format!("limit must be an integer from 1 to {MAX_PAGE_LIMIT}")))?,
+    };
+    let cursor = query.first("cursor").filter(|c| !c.is_empty()).map(str::to_string);
+    Ok((limit, cursor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Thing {
+        #[allow(dead_code)]
+        n: i64,
+    }
+
+    fn req(body: &str) -> Request {
+        let mut r = Request::new(Body::Text(body.to_string()));
+        *r.method_mut() = lambda_http::http::Method::POST;
+        r
+    }
+
+    #[test]
+    fn body_errors_have_the_contract_codes() {
+        assert_eq!(json_body::<Thing>(&req("{")).unwrap_err().code(), "INVALID_JSON");
+        assert_eq!(json_body::<Thing>(&req("")).unwrap_err().code(), "INVALID_JSON");
+        assert_eq!(json_body::<Thing>(&req("[1]")).unwrap_err().code(), "VALIDATION_ERROR");
+        assert_eq!(json_body::<Thing>(&req(r#"{"n":"1"}"#)).unwrap_err().code(), "VALIDATION_ERROR");
+        assert_eq!(json_body::<Thing>(&req(r#"{"n":1,"x":2}"#)).unwrap_err().code(), "VALIDATION_ERROR");
+        assert_eq!(json_body::<Thing>(&req(r#"{"n":1e400}"#)).unwrap_err().code(), "INVALID_JSON");
+        assert_eq!(json_body::<Thing>(&req(&"[".repeat(10_000))).unwrap_err().code(), "INVALID_JSON");
+        let big = format!(r#"{{"n":1,"pad":"{}"}}"#, "x".repeat(MAX_BODY_BYTES));
+        assert_eq!(json_body::<Thing>(&req(&big)).unwrap_err().code(), "PAYLOAD_TOO_LARGE");
+        assert!(json_body::<Thing>(&req(r#"{"n":1}"#)).is_ok());
+        let invalid_utf8 = Request::new(Body::Binary(vec![b'{', 0xff, 0xfe, b'}']));
+        assert_eq!(json_body::<Thing>(&invalid_utf8).unwrap_err().code(), "INVALID_JSON");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let r = error_response(&Error::Internal("secret table name".into()));
+        assert_eq!(r.status(), 500);
+        let body = String::from_utf8(r.body().to_vec()).unwrap();
+        assert!(!body.contains("secret"));
+        assert!(body.contains("INTERNAL"));
+    }
+}

@@ -1,0 +1,172 @@
+//! Bookings: confirm a lock, pay, cancel, list. Confirm and pay change one hold item with one
+//! conditional `UpdateItem`; cancel hands seats back, so it is one `TransactWriteItems`.
+use aws_sdk_dynamodb::types::TransactWriteItem;
+
+use super::items::{decode_cursor, encode_cursor, from_item, hold_from, s, HoldItem};
+use super::keys::{self, ExpiryKind};
+use super::write::WriteError;
+use super::{Store, StoreError};
+use crate::domain::booking::{Booking, BookingStatus};
+use crate::domain::hold;
+use crate::domain::ids::HoldRef;
+use crate::domain::lock::LockStatus;
+use crate::domain::user::Caller;
+use crate::Error;
+
+/// How often cancel re-reads when the booking changed under it (paid while being cancelled).
+const CANCEL_ATTEMPTS: usize = 3;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirmed {
+    Created(Booking),
+    /// The lock was confirmed before: that booking, as it is now.
+    Replayed(Booking),
+}
+
+fn booking_of(item: super::items::Item) -> Result<Booking, Error> {
+    from_item::<HoldItem>(item)?
+        .booking()
+        .ok_or_else(|| Error::Internal("written booking is incomplete".into()))
+}
+
+impl Store {
+    /// The lock's owner turns an ACTIVE, unexpired lock into a PAYMENT_PENDING booking. The seats
+    /// stay taken; the hold moves from the lock buckets of the ExpiryIndex to the booking buckets.
+    pub async fn confirm(&self, at: &HoldRef, caller: &Caller, now: &str, payment_expires_at: &str) -> Result<Confirmed, Error> {
+        let booking_id = at.booking_id();
+        let request = self
+            .update_hold(at)
+            .update_expression(
+                "SET lockStatus = :consumed, updatedAt = :now, bookingId = :booking, bookingStatus = :pending, \
+                 paymentExpiresAt = :deadline, bookingCreatedAt = :now, bookingUpdatedAt = :now, \
+                 expiryBucket = :bucket, expiryAt = :deadline, userKey = :userKey, userSort = :userSort",
+            )
+            .condition_expression("attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND expiresAt >= :now")
+            .expression_attribute_values(":consumed", s(LockStatus::Consumed.as_str()))
+            .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
+            .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":booking", s(&booking_id))
+            .expression_attribute_values(":deadline", s(payment_expires_at))
+            .expression_attribute_values(":bucket", s(ExpiryKind::Booking.bucket_for(&at.hash)))
+            .expression_attribute_values(":userKey", s(keys::user_bookings_key(&caller.user_id)))
+            .expression_attribute_values(":userSort", s(keys::user_bookings_sort(now, &booking_id)))
+            .expression_attribute_values(":caller", s(&caller.user_id));
+        match self.update(request).await {
+            Ok(item) => {
+                let booking = booking_of(item)?;
+                tracing::info!(booking_id = %booking.id, lock_id = %booking.seat_lock_id, seats = booking.seats, "lock confirmed");
+                Ok(Confirmed::Created(booking))
+            }
+            Err(WriteError::Refused(old)) => {
+                hold::refused_confirm(hold_from(old.first().and_then(Option::as_ref))?, caller, now).map(Confirmed::Replayed)
+            }
+            Err(WriteError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    /// The owner pays a PAYMENT_PENDING booking inside its window.
+    pub async fn pay(&self, at: &HoldRef, caller: &Caller, reference: &str, now: &str) -> Result<Booking, Error> {
+        let request = self
+            .update_hold(at)
+            .update_expression(
+                "SET bookingStatus = :confirmed, paidAt = :now, paymentReference = :ref, bookingUpdatedAt = :now \
+                 REMOVE expiryBucket, expiryAt",
+            )
+            .condition_expression(
+                "attribute_exists(PK) AND userId = :caller AND bookingStatus = :pending AND paymentExpiresAt >= :now",
+            )
+            .expression_attribute_values(":confirmed", s(BookingStatus::Confirmed.as_str()))
+            .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":ref", s(reference))
+            .expression_attribute_values(":caller", s(&caller.user_id));
+        match self.update(request).await {
+            Ok(item) => {
+                let booking = booking_of(item)?;
+                tracing::info!(booking_id = %booking.id, seats = booking.seats, "booking paid");
+                Ok(booking)
+            }
+            Err(WriteError::Refused(old)) => {
+                hold::refused_pay(hold_from(old.first().and_then(Option::as_ref))?, caller, reference, now)
+            }
+            Err(WriteError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    /// The owner cancels a PAYMENT_PENDING (inside its window) or CONFIRMED booking; the seats go
+    /// back in the same transaction. The condition pins the status that was read, so the answer
+    /// rendered from that read is exact; if it changed meanwhile (paid while cancelling), read again.
+    pub async fn cancel(&self, at: &HoldRef, caller: &Caller, now: &str) -> Result<Booking, Error> {
+        for _ in 0..CANCEL_ATTEMPTS {
+            let current = self.hold_item(at).await?.filter(|h| h.user_id == caller.user_id);
+            let Some(seen) = current.as_ref().and_then(HoldItem::booking) else {
+                return Err(Error::NotFound("booking"));
+            };
+            let cancel = self
+                .hold_transition(at)
+                .update_expression("SET bookingStatus = :cancelled, bookingUpdatedAt = :now REMOVE expiryBucket, expiryAt")
+                .condition_expression(
+                    "attribute_exists(PK) AND userId = :caller AND seats = :seats AND bookingStatus = :seen \
+                     AND (bookingStatus = :confirmed OR (bookingStatus = :pending AND paymentExpiresAt >= :now))",
+                )
+                .expression_attribute_values(":cancelled", s(BookingStatus::Cancelled.as_str()))
+                .expression_attribute_values(":confirmed", s(BookingStatus::Confirmed.as_str()))
+                .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
+                .expression_attribute_values(":seen", s(seen.status.as_str()))
+                .expression_attribute_values(":now", s(now))
+                .expression_attribute_values(":caller", s(&caller.user_id))
+                .expression_attribute_values(":seats", super::items::n(seen.seats))
+                .build()
+                .map_err(StoreError::from)?;
+            let writes = vec![
+                TransactWriteItem::builder().update(cancel).build(),
+                self.return_seats(&at.event_id, seen.seats, now)?,
+            ];
+            match self.transact(writes).await {
+                Ok(()) => {
+                    tracing::info!(booking_id = %seen.id, seats = seen.seats, "booking cancelled");
+                    return Ok(Booking { status: BookingStatus::Cancelled, updated_at: now.into(), ..seen });
+                }
+                Err(WriteError::Store(e)) => return Err(e.into()),
+                Err(WriteError::Refused(old)) => {
+                    let old = hold_from(old.first().and_then(Option::as_ref))?;
+                    let changed = old
+                        .as_ref()
+                        .and_then(|h| h.booking.as_ref())
+                        .is_some_and(|b| b.status != seen.status && b.status == BookingStatus::Confirmed);
+                    if !changed {
+                        return Err(hold::refused_cancel(old, caller, now));
+                    }
+                }
+            }
+        }
+        Err(Error::Internal("booking kept changing while being cancelled".into()))
+    }
+
+    /// The caller's bookings, newest first.
+    pub async fn list_bookings(&self, user_id: &str, limit: i32, cursor: Option<&str>) -> Result<(Vec<Booking>, Option<String>), Error> {
+        let start = cursor
+            .map(|c| decode_cursor(c, &["PK", "SK", "userKey", "userSort"]))
+            .transpose()?;
+        let page = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(keys::USER_BOOKINGS_INDEX)
+            .key_condition_expression("userKey = :k")
+            .expression_attribute_values(":k", s(keys::user_bookings_key(user_id)))
+            .scan_index_forward(false)
+            .set_exclusive_start_key(start)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let bookings = page
+            .items()
+            .iter()
+            .map(|i| booking_of(i.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((bookings, encode_cursor(page.last_evaluated_key())))
+    }
+}

@@ -1,0 +1,209 @@
+//! Events: creation, reads, the soonest-first list and the seat census.
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
+
+use super::items::{decode_cursor, encode_cursor, from_item, key, n, s, to_item, EventItem, Item};
+use super::keys;
+use super::{Store, StoreError};
+use crate::domain::event::{seat_use, Event, Inventory, NewEvent};
+use crate::domain::{booking::BookingStatus, lock::LockStatus};
+use crate::Error;
+
+/// How many times a census re-reads when seats moved while it counted.
+const CENSUS_ATTEMPTS: usize = 5;
+
+/// A consistent count of an event's seats: nothing moved between the two reads of `version`.
+#[derive(Debug, Clone)]
+pub struct Census {
+    pub inventory: Inventory,
+    pub version: i64,
+    /// False if seats kept moving through every attempt; the counts are then approximate.
+    pub settled: bool,
+}
+
+impl Store {
+    pub async fn create_event(&self, new: &NewEvent, id: &str, now: &str) -> Result<Event, Error> {
+        let item = EventItem {
+            pk: keys::event_pk(id),
+            sk: keys::EVENT_SK.into(),
+            entity: "EVENT".into(),
+            event_id: id.into(),
+            name: new.name.clone(),
+            description: new.description.clone(),
+            event_date: new.event_date.clone(),
+            total_seats: new.total_seats,
+            available_seats: new.total_seats,
+            version: 0,
+            created_at: now.into(),
+            updated_at: now.into(),
+            list_key: keys::EVENT_LIST_KEY.into(),
+            list_sort: keys::event_list_sort(&new.event_date, id),
+        };
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        Ok(item.into())
+    }
+
+    pub async fn get_event(&self, id: &str) -> Result<Option<Event>, Error> {
+        Ok(self.event_item(id).await?.map(Event::from))
+    }
+
+    pub(crate) async fn event_item(&self, id: &str) -> Result<Option<EventItem>, StoreError> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key(keys::event_pk(id), keys::EVENT_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// Soonest first. The index holds keys only (so seat changes never write to it); the page's
+    /// events are then read consistently from the table, so `availableSeats` is current.
+    pub async fn list_events(&self, limit: i32, cursor: Option<&str>) -> Result<(Vec<Event>, Option<String>), Error> {
+        let start = cursor
+            .map(|c| decode_cursor(c, &["PK", "SK", "listKey", "listSort"]))
+            .transpose()?;
+        let page = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(keys::EVENT_LIST_INDEX)
+            .key_condition_expression("listKey = :k")
+            .expression_attribute_values(":k", s(keys::EVENT_LIST_KEY))
+            .set_exclusive_start_key(start)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let keys_in_order: Vec<Item> = page
+            .items()
+            .iter()
+            .map(|i| i.iter().filter(|(k, _)| *k == "PK" || *k == "SK").map(|(k, v)| (k.clone(), v.clone())).collect())
+            .collect();
+        let mut found = self.batch_get(keys_in_order.clone()).await?;
+        let events = keys_in_order
+            .iter()
+            .filter_map(|k| k.get("PK").and_then(|pk| pk.as_s().ok()).and_then(|pk| found.remove(pk)))
+            .map(|item| from_item::<EventItem>(item).map(Event::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((events, encode_cursor(page.last_evaluated_key())))
+    }
+
+    /// Consistent BatchGetItem, following UnprocessedKeys; results by PK.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<HashMap<String, Item>, StoreError> {
+        let mut found = HashMap::new();
+        let mut pending = keys;
+        let mut rounds = 0;
+        while !pending.is_empty() {
+            rounds += 1;
+            if rounds > 10 {
+                return Err(StoreError::Invalid("BatchGetItem kept returning unprocessed keys".into()));
+            }
+            let request = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(true).build()?;
+            let out = self
+                .client()
+                .batch_get_item()
+                .request_items(self.table(), request)
+                .send()
+                .await
+                .map_err(StoreError::sdk)?;
+            for item in out.responses.and_then(|mut r| r.remove(self.table())).unwrap_or_default() {
+                if let Some(pk) = item.get("PK").and_then(|pk| pk.as_s().ok()).cloned() {
+                    found.insert(pk, item);
+                }
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(self.table()))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+        }
+        Ok(found)
+    }
+
+    /// The event side of every transaction that hands seats back (release, cancel, both expiry
+    /// jobs): `availableSeats` up by `seats` and `version` bumped, in the same transaction as the
+    /// hold's own conditional update, so the seats come back exactly once.
+    pub(crate) fn return_seats(&self, event_id: &str, seats: i64, now: &str) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key(keys::event_pk(event_id), keys::EVENT_SK)))
+            .update_expression("SET availableSeats = availableSeats + :seats, updatedAt = :now ADD #version :one")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":seats", n(seats))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":one", n(1))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Counts the event's seats from its holds with strongly consistent reads (the holds live in
+    /// the event's own partition, so no index lag), between two reads of the event's `version`.
+    /// If `version` moved, seats moved while counting: count again.
+    pub async fn census(&self, event_id: &str) -> Result<Option<Census>, Error> {
+        let mut last = None;
+        for _ in 0..CENSUS_ATTEMPTS {
+            let Some(before) = self.event_item(event_id).await? else { return Ok(None) };
+            let mut inventory = Inventory::new(event_id, before.total_seats, before.available_seats);
+            self.for_each_hold(event_id, |seats, lock, booking| inventory.add(seats, seat_use(lock, booking)))
+                .await?;
+            let Some(after) = self.event_item(event_id).await? else { return Ok(None) };
+            let settled = after.version == before.version;
+            last = Some(Census { inventory, version: before.version, settled });
+            if settled {
+                break;
+            }
+        }
+        Ok(last)
+    }
+
+    async fn for_each_hold(
+        &self,
+        event_id: &str,
+        mut visit: impl FnMut(i64, LockStatus, Option<BookingStatus>),
+    ) -> Result<(), StoreError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct SeatsOnly {
+            seats: i64,
+            lock_status: LockStatus,
+            booking_status: Option<BookingStatus>,
+        }
+        let mut start = None;
+        loop {
+            let page = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk AND begins_with(SK, :hold)")
+                .expression_attribute_values(":pk", s(keys::event_pk(event_id)))
+                .expression_attribute_values(":hold", s(keys::HOLD_SK_PREFIX))
+                .projection_expression("seats, lockStatus, bookingStatus")
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::sdk)?;
+            for item in page.items() {
+                let h: SeatsOnly = from_item(item.clone())?;
+                visit(h.seats, h.lock_status, h.booking_status);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The items as stored, (de)serialised with serde_dynamo, and their mapping to domain types.
+//! Optional attributes are left out when `None`: the index attributes in particular must be absent,
+//! not null, for the sparse indexes to drop an item.
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde::{Deserialize, Serialize};
+
+use super::keys::{self, ExpiryKind};
+use super::StoreError;
+use crate::domain::booking::{Booking, BookingStatus};
+use crate::domain::event::Event;
+use crate::domain::hold::Hold;
+use crate::domain::ids::HoldRef;
+use crate::domain::lock::{Lock, LockStatus};
+use crate::domain::user::{Role, User};
+use crate::Error;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    Ok(serde_dynamo::to_item(value)?)
+}
+
+pub fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> {
+    Ok(serde_dynamo::from_item(item)?)
+}
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub event_id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
+    pub event_date: String,
+    pub total_seats: i64,
+    pub available_seats: i64,
+    /// Bumped by every write that moves seats; the recovery check and the inventory read use it
+    /// to know that nothing moved while they counted.
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub list_key: String,
+    pub list_sort: String,
+}
+
+impl From<EventItem> for Event {
+    fn from(i: EventItem) -> Self {
+        Event {
+            id: i.event_id,
+            name: i.name,
+            description: i.description,
+            event_date: i.event_date,
+            total_seats: i.total_seats,
+            available_seats: i.available_seats,
+            created_at: i.created_at,
+        }
+    }
+}
+
+/// A lock and (after confirm) its booking: one item, `PK = EVENT#<eventId>`, `SK = HOLD#<hash>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub lock_id: String,
+    pub event_id: String,
+    pub user_id: String,
+    pub seats: i64,
+    pub lock_status: LockStatus,
+    pub expires_at: String,
+    pub idempotency_key: String,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub booking_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub booking_status: Option<BookingStatus>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub payment_expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub booking_created_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub booking_updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub paid_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub payment_reference: Option<String>,
+    /// ExpiryIndex: present only while the hold can expire (ACTIVE lock, PAYMENT_PENDING booking).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expiry_bucket: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expiry_at: Option<String>,
+    /// UserBookingsIndex: present once a booking exists.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user_sort: Option<String>,
+}
+
+impl HoldItem {
+    /// A fresh ACTIVE lock.
+    pub fn new_lock(at: &HoldRef, user_id: &str, seats: i64, idempotency_key: &str, now: &str, expires_at: &str) -> Self {
+        HoldItem {
+            pk: keys::event_pk(&at.event_id),
+            sk: keys::hold_sk(&at.hash),
+            entity: "HOLD".into(),
+            lock_id: at.lock_id(),
+            event_id: at.event_id.clone(),
+            user_id: user_id.into(),
+            seats,
+            lock_status: LockStatus::Active,
+            expires_at: expires_at.into(),
+            idempotency_key: idempotency_key.into(),
+            created_at: now.into(),
+            updated_at: now.into(),
+            booking_id: None,
+            booking_status: None,
+            payment_expires_at: None,
+            booking_created_at: None,
+            booking_updated_at: None,
+            paid_at: None,
+            payment_reference: None,
+            expiry_bucket: Some(ExpiryKind::Lock.bucket_for(&at.hash)),
+            expiry_at: Some(expires_at.into()),
+            user_key: None,
+            user_sort: None,
+        }
+    }
+
+    pub fn lock(&self) -> Lock {
+        Lock {
+            id: self.lock_id.clone(),
+            event_id: self.event_id.clone(),
+            user_id: self.user_id.clone(),
+            seats: self.seats,
+            status: self.lock_status,
+            expires_at: self.expires_at.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
+    }
+
+    pub fn booking(&self) -> Option<Booking> {
+        Some(Booking {
+            id: self.booking_id.clone()?,
+            event: self.event_id.clone(),
+            user: self.user_id.clone(),
+            seats: self.seats,
+            status: self.booking_status?,
+            seat_lock_id: self.lock_id.clone(),
+            payment_expires_at: self.payment_expires_at.clone()?,
+            created_at: self.booking_created_at.clone()?,
+            updated_at: self.booking_updated_at.clone()?,
+            paid_at: self.paid_at.clone(),
+            payment_reference: self.payment_reference.clone(),
+        })
+    }
+
+    pub fn hold(&self) -> Hold {
+        Hold { lock: self.lock(), booking: self.booking() }
+    }
+}
+
+/// Parses an item returned by DynamoDB (for example the old item of a failed condition).
+pub fn hold_from(item: Option<&Item>) -> Result<Option<Hold>, StoreError> {
+    item.filter(|i| !i.is_empty())
+        .map(|i| from_item::<HoldItem>(i.clone()).map(|h| h.hold()))
+        .transpose()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub created_at: String,
+}
+
+impl UserItem {
+    pub fn user(&self) -> User {
+        User {
+            id: self.user_id.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: self.role,
+            created_at: self.created_at.clone(),
+        }
+    }
+}
+
+/// Claims an email address (lower-cased) for one user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub user_id: String,
+}
+
+/// Claims an idempotency key for one caller, whichever event it was first used for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub lock_id: String,
+    pub event_id: String,
+    pub seats: i64,
+    pub created_at: String,
+}
+
+/// List cursors: the `LastEvaluatedKey`, opaque to clients (base64url of its string attributes).
+pub fn encode_cursor(last_key: Option<&Item>) -> Option<String> {
+    let key = last_key?;
+    let plain: HashMap<&String, &String> = key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s))).collect();
+    serde_json::to_vec(&plain).ok().map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Decodes a cursor made by [`encode_cursor`] for a query whose keys are `expected`.
+pub fn decode_cursor(cursor: &str, expected: &[&str]) -> Result<Item, Error> {
+    let invalid = || Error::validation("cursor is not valid; pass the nextCursor of a previous page");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).map_err(|_| invalid())?;
+    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if plain.len() != expected.len() || !expected.iter().all(|k| plain.contains_key(*k)) {
+        return Err(invalid());
+    }
+    Ok(plain.into_iter().map(|(k, v)| (k, s(v))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_lock_is_in_the_expiry_index_and_not_the_user_index() {
+        let at = HoldRef { event_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV".into(), hash: "ab".repeat(16) };
+        let item = to_item(&HoldItem::new_lock(&at, "u", 2, "k", "t0", "t1")).unwrap();
+        assert!(item.contains_key("expiryBucket"));
+        assert_eq!(item["expiryAt"], s("t1"));
+        assert!(!item.contains_key("userKey"), "sparse index attributes must be absent, not null");
+        assert!(!item.contains_key("bookingId"));
+        let back: HoldItem = from_item(item).unwrap();
+        assert_eq!(back.hold().booking, None);
+        assert_eq!(back.lock().status, LockStatus::Active);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_tampering() {
+        let last = key("EVENT#1".into(), "EVENT");
+        let c = encode_cursor(Some(&last)).unwrap();
+        assert_eq!(decode_cursor(&c, &["PK", "SK"]).unwrap(), last);
+        assert!(decode_cursor(&c, &["PK", "SK", "listKey"]).is_err());
+        assert!(decode_cursor("!!", &["PK"]).is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("[1]"), &["PK"]).is_err());
+    }
+}

@@ -1,0 +1,94 @@
+//! Every key and index attribute value, in one place. See `TABLE_DESIGN.md` for the why.
+
+pub const EXPIRY_INDEX: &str = "ExpiryIndex";
+pub const USER_BOOKINGS_INDEX: &str = "UserBookingsIndex";
+pub const EVENT_LIST_INDEX: &str = "EventListIndex";
+
+/// Holds that can expire are spread over this many index partitions per kind, so one busy
+/// minute of locks does not pile onto one index partition. The jobs query every bucket.
+pub const EXPIRY_SHARDS: u32 = 4;
+
+pub fn event_pk(event_id: &str) -> String {
+    format!("EVENT#{event_id}")
+}
+pub const EVENT_SK: &str = "EVENT";
+
+pub fn hold_sk(hash: &str) -> String {
+    format!("HOLD#{hash}")
+}
+pub const HOLD_SK_PREFIX: &str = "HOLD#";
+
+pub fn user_pk(user_id: &str) -> String {
+    format!("USER#{user_id}")
+}
+pub const USER_SK: &str = "USER";
+
+/// Email uniqueness: one item per lower-cased address.
+pub fn email_pk(email_key: &str) -> String {
+    format!("EMAIL#{email_key}")
+}
+pub const EMAIL_SK: &str = "EMAIL";
+
+/// Idempotency key scope: one item per (caller, key), whichever event it was used for.
+pub fn idempotency_pk(user_id: &str, hash: &str) -> String {
+    format!("IDEMPOTENCY#{user_id}#{hash}")
+}
+pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryKind {
+    Lock,
+    Booking,
+}
+
+impl ExpiryKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            ExpiryKind::Lock => "LOCK",
+            ExpiryKind::Booking => "BOOKING",
+        }
+    }
+
+    /// The `expiryBucket` of a hold with this hash.
+    pub fn bucket_for(self, hash: &str) -> String {
+        let shard = hash.bytes().fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b as u32)) % EXPIRY_SHARDS;
+        self.bucket(shard)
+    }
+
+    pub fn bucket(self, shard: u32) -> String {
+        format!("{}#{shard}", self.prefix())
+    }
+
+    pub fn buckets(self) -> impl Iterator<Item = String> {
+        (0..EXPIRY_SHARDS).map(move |s| self.bucket(s))
+    }
+}
+
+pub fn user_bookings_key(user_id: &str) -> String {
+    format!("USER#{user_id}")
+}
+
+pub fn user_bookings_sort(created_at: &str, booking_id: &str) -> String {
+    format!("{created_at}#{booking_id}")
+}
+
+pub const EVENT_LIST_KEY: &str = "EVENT";
+
+pub fn event_list_sort(event_date: &str, event_id: &str) -> String {
+    format!("{event_date}#{event_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_cover_every_shard_and_are_stable() {
+        let all: Vec<String> = ExpiryKind::Lock.buckets().collect();
+        assert_eq!(all.len(), EXPIRY_SHARDS as usize);
+        let b = ExpiryKind::Lock.bucket_for("0123456789abcdef0123456789abcdef");
+        assert!(all.contains(&b));
+        assert_eq!(b, ExpiryKind::Lock.bucket_for("0123456789abcdef0123456789abcdef"));
+        assert!(ExpiryKind::Booking.bucket_for("x").starts_with("BOOKING#"));
+    }
+}

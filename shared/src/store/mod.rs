@@ -1,0 +1,65 @@
+//! The DynamoDB store: one table, designed in `TABLE_DESIGN.md`, defined once in
+//! `infra/dynamodb/table.json` (the local stack, the tests and `template.yaml` all use it).
+//!
+//! - `keys.rs`: every key and index value, built in one place.
+//! - `items.rs`: the stored items (serde_dynamo) and their mapping to domain types.
+//! - `write.rs`: conditional writes, reading why a condition failed, retrying conflicts.
+//! - `users.rs`, `events.rs`, `locks.rs`, `bookings.rs`: one conditional write per state change.
+pub mod bookings;
+pub mod events;
+pub mod items;
+pub mod keys;
+pub mod locks;
+pub mod table;
+pub mod users;
+pub mod write;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::Client;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB request failed: {0}")]
+    Sdk(String),
+    #[error("stored item does not match its shape: {0}")]
+    Item(#[from] serde_dynamo::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl StoreError {
+    pub fn sdk<E, R>(e: SdkError<E, R>) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        StoreError::Sdk(DisplayErrorContext(e).to_string())
+    }
+}
+
+impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
+    fn from(e: aws_sdk_dynamodb::error::BuildError) -> Self {
+        StoreError::Invalid(format!("request could not be built: {e}"))
+    }
+}
+
+/// The table and the client to reach it; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Store { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
