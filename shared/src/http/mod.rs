@@ -3,7 +3,8 @@
 //! Handlers return `Ok(response)` for every outcome the caller caused; only a failure of the
 //! function itself would be an `Err` (and none is produced here).
 use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use lambda_http::http::{HeaderValue, StatusCode};
+pub use lambda_http::http::StatusCode;
+use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

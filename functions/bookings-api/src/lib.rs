@@ -1,0 +1,98 @@
+//! `bookings-api`: confirm a lock into a booking, pay, cancel, read and list.
+//!
+//! - `POST /api/bookings/confirm` (lock owner) -> 201 booking, 200 the same booking again
+//! - `POST /api/bookings/{id}/pay` (owner) -> 200 `CONFIRMED`
+//! - `POST /api/bookings/{id}/cancel` (owner) -> 200 `CANCELLED`, seats returned
+//! - `GET /api/bookings/{id}` (owner or admin), `GET /api/bookings` (the caller's, newest first)
+use booking_shared::domain::{booking, ids::HoldRef};
+use booking_shared::http::{self, StatusCode};
+use booking_shared::store::bookings::Confirmed;
+use booking_shared::{time, Deps, Error};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+#[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+    Ok(http::respond(route(deps, &req).await))
+}
+
+async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
+    let path = http::segments(req);
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    let method = req.method().as_str();
+    match (path.as_slice(), method) {
+        (["api", "bookings", "confirm"], "POST") => confirm(deps, req).await,
+        (["api", "bookings"], "GET") => list(deps, req).await,
+        (["api", "bookings", id], "GET") => get(deps, req, id).await,
+        (["api", "bookings", id, "pay"], "POST") => pay(deps, req, id).await,
+        (["api", "bookings", id, "cancel"], "POST") => cancel(deps, req, id).await,
+        (["api", "bookings"] | ["api", "bookings", _] | ["api", "bookings", _, "pay" | "cancel"], _) => {
+            Err(http::method_not_allowed(req))
+        }
+        _ => Err(Error::NotFound("route")),
+    }
+}
+
+fn booking_ref(id: &str) -> Result<HoldRef, Error> {
+    HoldRef::parse_booking_id(id).ok_or(Error::NotFound("booking"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Confirm {
+    lock_id: String,
+}
+
+async fn confirm(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
+    let caller = http::caller(deps, req)?;
+    let body: Confirm = http::json_body(req)?;
+    let at = HoldRef::parse_lock_id(&body.lock_id).ok_or(Error::NotFound("lock"))?;
+    let now = time::now();
+    let deadline = time::format(time::plus_seconds(now, deps.settings.payment_window_seconds));
+    match deps.store.confirm(&at, &caller, &time::format(now), &deadline).await? {
+        Confirmed::Created(b) => http::ok(StatusCode::CREATED, &b),
+        Confirmed::Replayed(b) => http::ok(StatusCode::OK, &b),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Pay {
+    payment_reference: String,
+}
+
+async fn pay(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
+    let caller = http::caller(deps, req)?;
+    let body: Pay = http::json_body(req)?;
+    booking::validate_payment_reference(&body.payment_reference)?;
+    let at = booking_ref(id)?;
+    let paid = deps.store.pay(&at, &caller, &body.payment_reference, &time::format(time::now())).await?;
+    http::ok(StatusCode::OK, &paid)
+}
+
+/// Cancel takes no fields; an empty body or `{}` is fine.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cancel {}
+
+async fn cancel(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
+    let caller = http::caller(deps, req)?;
+    let _: Cancel = http::optional_json_body(req)?;
+    let at = booking_ref(id)?;
+    let cancelled = deps.store.cancel(&at, &caller, &time::format(time::now())).await?;
+    http::ok(StatusCode::OK, &cancelled)
+}
+
+async fn get(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
+    let caller = http::caller(deps, req)?;
+    let hold = deps.store.get_hold(&booking_ref(id)?).await?;
+    let booking = hold.filter(|h| h.visible_to(&caller)).and_then(|h| h.booking).ok_or(Error::NotFound("booking"))?;
+    http::ok(StatusCode::OK, &booking)
+}
+
+async fn list(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
+    let caller = http::caller(deps, req)?;
+    let (limit, cursor) = http::page_params(req)?;
+    let (bookings, next) = deps.store.list_bookings(&caller.user_id, limit, cursor.as_deref()).await?;
+    http::page(&bookings, next)
+}

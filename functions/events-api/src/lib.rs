@@ -1,0 +1,69 @@
+//! `events-api`: create (admin), list and read events (public), inventory (admin).
+//!
+//! - `POST /api/events` (admin) -> 201 event
+//! - `GET /api/events` -> 200 list, soonest first
+//! - `GET /api/events/{id}` -> 200 event
+//! - `GET /api/events/{id}/inventory` (admin) -> 200 inventory
+use booking_shared::domain::{event::NewEvent, ids};
+use booking_shared::http::{self, StatusCode};
+use booking_shared::{time, Deps, Error};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+#[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+    Ok(http::respond(route(deps, &req).await))
+}
+
+async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
+    let path = http::segments(req);
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    let method = req.method().as_str();
+    match (path.as_slice(), method) {
+        (["api", "events"], "POST") => create(deps, req).await,
+        (["api", "events"], "GET") => list(deps, req).await,
+        (["api", "events", id], "GET") => get(deps, id).await,
+        (["api", "events", id, "inventory"], "GET") => inventory(deps, req, id).await,
+        (["api", "events"] | ["api", "events", _] | ["api", "events", _, "inventory"], _) => {
+            Err(http::method_not_allowed(req))
+        }
+        _ => Err(Error::NotFound("route")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateEvent {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    event_date: String,
+    total_seats: i64,
+}
+
+async fn create(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
+    http::admin(deps, req)?;
+    let body: CreateEvent = http::json_body(req)?;
+    let now = time::now();
+    let new = NewEvent::validate(&body.name, body.description.as_deref(), &body.event_date, body.total_seats, now)?;
+    let event = deps.store.create_event(&new, &ids::new_id(), &time::format(now)).await?;
+    tracing::info!(event_id = %event.id, total_seats = event.total_seats, "event created");
+    http::ok(StatusCode::CREATED, &event)
+}
+
+async fn list(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
+    let (limit, cursor) = http::page_params(req)?;
+    let (events, next) = deps.store.list_events(limit, cursor.as_deref()).await?;
+    http::page(&events, next)
+}
+
+async fn get(deps: &Deps, id: &str) -> Result<Response<Body>, Error> {
+    let event = if ids::is_ulid(id) { deps.store.get_event(id).await? } else { None };
+    http::ok(StatusCode::OK, &event.ok_or(Error::NotFound("event"))?)
+}
+
+async fn inventory(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
+    http::admin(deps, req)?;
+    let census = if ids::is_ulid(id) { deps.store.census(id).await? } else { None };
+    http::ok(StatusCode::OK, &census.ok_or(Error::NotFound("event"))?.inventory)
+}
