@@ -5,6 +5,7 @@
 //! - [`Harness::new`]: a fresh table for one test, so tests run in parallel and in any order.
 //! - [`Api`]: the same calls either in-process through the functions' real handlers (fed real
 //!   API Gateway v2 events) or over HTTP against the local stack, so one scenario runs both ways.
+#![recursion_limit = "256"]
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -290,21 +291,13 @@ impl Api {
     }
 }
 
-/// Which function serves a path: the same split as the gateway's routes. Paths no route names
-/// go to the `$default` route, served by `users-api`, which answers 404 in the API's envelope.
-pub fn function_for(path: &str) -> &'static str {
+/// Which function serves a request: the gateway's routes, from the one route table; anything
+/// else goes to the `$default` route.
+pub fn function_for(method: &str, path: &str) -> &'static str {
     let path = path.split('?').next().unwrap_or("");
-    if path.starts_with("/api/users") {
-        "users-api"
-    } else if path.starts_with("/api/events") {
-        "events-api"
-    } else if path.starts_with("/api/locks") {
-        "locks-api"
-    } else if path.starts_with("/api/bookings") {
-        "bookings-api"
-    } else {
-        "users-api"
-    }
+    booking_shared::http::routes::resolve(method, path)
+        .map(|(route, _)| route.function)
+        .unwrap_or(booking_shared::http::routes::DEFAULT_FUNCTION)
 }
 
 async fn call_in_process(deps: &Deps, method: &str, path: &str, payload: Payload, headers: &[(&str, &str)]) -> Reply {
@@ -339,7 +332,7 @@ async fn call_in_process(deps: &Deps, method: &str, path: &str, payload: Payload
         "isBase64Encoded": base64,
     });
     let req = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event");
-    let resp = match function_for(path) {
+    let resp = match function_for(method, path) {
         "users-api" => users_api::handle(deps, req).await,
         "events-api" => events_api::handle(deps, req).await,
         "locks-api" => locks_api::handle(deps, req).await,

@@ -17,18 +17,14 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_
 }
 
 async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let path = http::segments(req);
-    let path: Vec<&str> = path.iter().map(String::as_str).collect();
-    let method = req.method().as_str();
-    match (path.as_slice(), method) {
-        (["api", "bookings", "confirm"], "POST") => confirm(deps, req).await,
-        (["api", "bookings"], "GET") => list(deps, req).await,
-        (["api", "bookings", id], "GET") => get(deps, req, id).await,
-        (["api", "bookings", id, "pay"], "POST") => pay(deps, req, id).await,
-        (["api", "bookings", id, "cancel"], "POST") => cancel(deps, req, id).await,
-        (["api", "bookings"] | ["api", "bookings", _] | ["api", "bookings", _, "pay" | "cancel"], _) => {
-            Err(http::method_not_allowed(req))
-        }
+    let (route, params) = http::route(req, "bookings-api")?;
+    let id = params.first().map(String::as_str).unwrap_or_default();
+    match route {
+        "/api/bookings/confirm" => confirm(deps, req).await,
+        "/api/bookings" => list(deps, req).await,
+        "/api/bookings/{id}" => get(deps, req, id).await,
+        "/api/bookings/{id}/pay" => pay(deps, req, id).await,
+        "/api/bookings/{id}/cancel" => cancel(deps, req, id).await,
         _ => Err(Error::NotFound("route")),
     }
 }

@@ -16,17 +16,13 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_
 }
 
 async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let path = http::segments(req);
-    let path: Vec<&str> = path.iter().map(String::as_str).collect();
-    let method = req.method().as_str();
-    match (path.as_slice(), method) {
-        (["api", "events"], "POST") => create(deps, req).await,
-        (["api", "events"], "GET") => list(deps, req).await,
-        (["api", "events", id], "GET") => get(deps, id).await,
-        (["api", "events", id, "inventory"], "GET") => inventory(deps, req, id).await,
-        (["api", "events"] | ["api", "events", _] | ["api", "events", _, "inventory"], _) => {
-            Err(http::method_not_allowed(req))
-        }
+    let (route, params) = http::route(req, "events-api")?;
+    let id = params.first().map(String::as_str).unwrap_or_default();
+    match route {
+        "/api/events" if req.method() == "POST" => create(deps, req).await,
+        "/api/events" => list(deps, req).await,
+        "/api/events/{id}" => get(deps, id).await,
+        "/api/events/{id}/inventory" => inventory(deps, req, id).await,
         _ => Err(Error::NotFound("route")),
     }
 }

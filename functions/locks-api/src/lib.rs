@@ -17,14 +17,12 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_
 }
 
 async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let path = http::segments(req);
-    let path: Vec<&str> = path.iter().map(String::as_str).collect();
-    let method = req.method().as_str();
-    match (path.as_slice(), method) {
-        (["api", "locks"], "POST") => create_lock(deps, req).await,
-        (["api", "locks", id], "GET") => get_lock(deps, req, id).await,
-        (["api", "locks", id], "DELETE") => release_lock(deps, req, id).await,
-        (["api", "locks"] | ["api", "locks", _], _) => Err(http::method_not_allowed(req)),
+    let (route, params) = http::route(req, "locks-api")?;
+    let id = params.first().map(String::as_str).unwrap_or_default();
+    match route {
+        "/api/locks" => create_lock(deps, req).await,
+        "/api/locks/{id}" if req.method() == "GET" => get_lock(deps, req, id).await,
+        "/api/locks/{id}" => release_lock(deps, req, id).await,
         _ => Err(Error::NotFound("route")),
     }
 }

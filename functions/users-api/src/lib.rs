@@ -18,14 +18,11 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_
 }
 
 async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let path = http::segments(req);
-    let path: Vec<&str> = path.iter().map(String::as_str).collect();
-    let method = req.method().as_str();
-    match (path.as_slice(), method) {
-        (["api", "users", "register"], "POST") => register(deps, req).await,
-        (["api", "users", "login"], "POST") => login(deps, req).await,
-        (["api", "users", "me"], "GET") => me(deps, req).await,
-        (["api", "users", "register" | "login" | "me"], _) => Err(http::method_not_allowed(req)),
+    let (route, _) = http::route(req, "users-api")?;
+    match route {
+        "/api/users/register" => register(deps, req).await,
+        "/api/users/login" => login(deps, req).await,
+        "/api/users/me" => me(deps, req).await,
         _ => Err(Error::NotFound("route")),
     }
 }

@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 use crate::domain::user::Caller;
 use crate::{Deps, Error};
 
+pub mod routes;
+
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const DEFAULT_PAGE_LIMIT: i32 = 20;
 pub const MAX_PAGE_LIMIT: i32 = 100;
@@ -78,13 +80,14 @@ pub fn respond(result: Result<Response<Body>, Error>) -> Response<Body> {
     result.unwrap_or_else(|e| error_response(&e))
 }
 
-/// The request path split on `/`, without empty segments (`/api/locks/x` -> `["api","locks","x"]`).
-pub fn segments(req: &Request) -> Vec<String> {
-    req.uri().path().split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
-}
-
-pub fn method_not_allowed(req: &Request) -> Error {
-    Error::MethodNotAllowed(req.method().to_string())
+/// The route this function serves for the request, and its path parameters. A request for
+/// another function's route (which the gateway never sends) is answered 404 like any unknown path.
+pub fn route(req: &Request, function: &str) -> Result<(&'static str, Vec<String>), Error> {
+    let (route, params) = routes::resolve(req.method().as_str(), req.uri().path())?;
+    if route.function != function {
+        return Err(Error::NotFound("route"));
+    }
+    Ok((route.path, params))
 }
 
 fn body_bytes(req: &Request) -> Result<&[u8], Error> {

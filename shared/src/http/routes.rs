@@ -1,0 +1,110 @@
+//! Every route of the API and the function that serves it: the one list that the functions'
+//! routers dispatch on, and that `template.yaml`, `openapi.yaml` and the local router in
+//! `Cargo.toml` are checked against (`tests/tests/routes.rs`).
+//!
+//! API Gateway sends a request no route names to `$default`, served by [`DEFAULT_FUNCTION`];
+//! whichever function gets a request it does not serve answers from this table: 405 if the path
+//! is known with other methods, else 404.
+use crate::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    /// With `{name}` for a path parameter.
+    pub path: &'static str,
+    pub function: &'static str,
+}
+
+const fn r(method: &'static str, path: &'static str, function: &'static str) -> Route {
+    Route { method, path, function }
+}
+
+pub const ROUTES: &[Route] = &[
+    r("POST", "/api/users/register", "users-api"),
+    r("POST", "/api/users/login", "users-api"),
+    r("GET", "/api/users/me", "users-api"),
+    r("POST", "/api/events", "events-api"),
+    r("GET", "/api/events", "events-api"),
+    r("GET", "/api/events/{id}", "events-api"),
+    r("GET", "/api/events/{id}/inventory", "events-api"),
+    r("POST", "/api/locks", "locks-api"),
+    r("GET", "/api/locks/{id}", "locks-api"),
+    r("DELETE", "/api/locks/{id}", "locks-api"),
+    r("POST", "/api/bookings/confirm", "bookings-api"),
+    r("GET", "/api/bookings", "bookings-api"),
+    r("GET", "/api/bookings/{id}", "bookings-api"),
+    r("POST", "/api/bookings/{id}/pay", "bookings-api"),
+    r("POST", "/api/bookings/{id}/cancel", "bookings-api"),
+    r("POST", "/api/admin/recovery", "admin-api"),
+];
+
+/// Serves API Gateway's `$default` route: paths that no route names.
+pub const DEFAULT_FUNCTION: &str = "users-api";
+
+/// Matches a concrete path against a template; the parameters in order.
+pub fn match_path(template: &str, path: &str) -> Option<Vec<String>> {
+    let t: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
+    let p: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (t, p) in t.iter().zip(&p) {
+        if t.starts_with('{') && t.ends_with('}') {
+            params.push((*p).to_string());
+        } else if t != p {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// The route for (method, path), preferring literal segments over parameters
+/// (`/api/bookings/confirm` over `/api/bookings/{id}`).
+pub fn resolve(method: &str, path: &str) -> Result<(&'static Route, Vec<String>), Error> {
+    let mut candidates: Vec<(&'static Route, Vec<String>)> =
+        ROUTES.iter().filter_map(|r| match_path(r.path, path).map(|p| (r, p))).collect();
+    if candidates.is_empty() {
+        return Err(Error::NotFound("route"));
+    }
+    // Fewest parameters first: a literal segment beats a parameter.
+    candidates.sort_by_key(|(_, params)| params.len());
+    let best = candidates[0].1.len();
+    candidates
+        .into_iter()
+        .filter(|(_, params)| params.len() == best)
+        .find(|(r, _)| r.method.eq_ignore_ascii_case(method))
+        .ok_or_else(|| Error::MethodNotAllowed(method.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_literals_before_parameters() {
+        let (route, params) = resolve("POST", "/api/bookings/confirm").unwrap();
+        assert_eq!(route.path, "/api/bookings/confirm");
+        assert!(params.is_empty());
+        let (route, params) = resolve("GET", "/api/bookings/bk_1").unwrap();
+        assert_eq!(route.path, "/api/bookings/{id}");
+        assert_eq!(params, vec!["bk_1"]);
+    }
+
+    #[test]
+    fn known_paths_with_other_methods_are_405_unknown_are_404() {
+        assert_eq!(resolve("PUT", "/api/locks").unwrap_err().code(), "METHOD_NOT_ALLOWED");
+        assert_eq!(resolve("GET", "/api/bookings/confirm").unwrap_err().code(), "METHOD_NOT_ALLOWED");
+        assert_eq!(resolve("GET", "/api/nowhere").unwrap_err().code(), "NOT_FOUND");
+        assert_eq!(resolve("GET", "/api/events/a/b/c").unwrap_err().code(), "NOT_FOUND");
+    }
+
+    #[test]
+    fn every_route_is_unique() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{a:?} twice");
+            }
+        }
+    }
+}
