@@ -50,21 +50,22 @@ impl Settings {
 
     /// The same rules over any source of variables (tests use a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let number = |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
-            match get(name) {
-                None => Ok(default),
-                Some(raw) => raw
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|v| (min..=max).contains(v))
-                    .ok_or(ConfigError::Invalid {
-                        name,
-                        expected: "a whole number in its allowed range",
-                        value: raw,
-                    }),
-            }
-        };
+        let number =
+            |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+                match get(name) {
+                    None => Ok(default),
+                    Some(raw) => raw
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|v| (min..=max).contains(v))
+                        .ok_or(ConfigError::Invalid {
+                            name,
+                            expected: "a whole number in its allowed range",
+                            value: raw,
+                        }),
+                }
+            };
         let table_name = get("TABLE_NAME")
             .filter(|t| !t.trim().is_empty())
             .ok_or(ConfigError::Missing("TABLE_NAME"))?;
@@ -103,7 +104,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -121,8 +125,13 @@ mod tests {
 
     #[test]
     fn no_secret_no_start_and_the_secret_is_never_printed() {
-        assert!(matches!(settings(&[("TABLE_NAME", "t")]), Err(ConfigError::Missing("JWT_SECRET"))));
-        let short = settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short-secret")]).err().unwrap();
+        assert!(matches!(
+            settings(&[("TABLE_NAME", "t")]),
+            Err(ConfigError::Missing("JWT_SECRET"))
+        ));
+        let short = settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short-secret")])
+            .err()
+            .unwrap();
         assert!(!short.to_string().contains("short-secret"));
         let ok = settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)]).unwrap();
         assert!(!format!("{ok:?}").contains(SECRET));
@@ -130,13 +139,24 @@ mod tests {
 
     #[test]
     fn bad_numbers_name_the_variable() {
-        let e = settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("LOCK_TTL_SECONDS", "soon")]).err().unwrap();
+        let e = settings(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("LOCK_TTL_SECONDS", "soon"),
+        ])
+        .err()
+        .unwrap();
         assert!(e.to_string().contains("LOCK_TTL_SECONDS"));
     }
 
     #[test]
     fn admin_emails_are_case_insensitive() {
-        let s = settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ADMIN_EMAILS", " Admin@Example.com ,b@x.io")]).unwrap();
+        let s = settings(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("ADMIN_EMAILS", " Admin@Example.com ,b@x.io"),
+        ])
+        .unwrap();
         assert!(s.is_admin_email("admin@example.COM"));
         assert!(!s.is_admin_email("c@x.io"));
     }

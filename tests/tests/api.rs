@@ -39,5 +39,5 @@ async fn lists_and_cursors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_locks_never_oversell() {
-    scenarios::concurrency(&Harness::new().await.api(), 200, 50).await;
+    scenarios::concurrency(&Harness::new().await.api(), 200, 50, 200).await;
 }

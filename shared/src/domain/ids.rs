@@ -14,7 +14,9 @@ pub fn new_id() -> String {
 
 /// A ULID as we print them: 26 characters of Crockford base32, upper case.
 pub fn is_ulid(s: &str) -> bool {
-    s.len() == 26 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    s.len() == 26
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
 /// 128 bits of SHA-256 over the caller and their idempotency key, hex.
@@ -52,7 +54,10 @@ impl HoldRef {
 
     fn parse(rest: &str) -> Option<Self> {
         let (event_id, hash) = rest.split_once('_')?;
-        let hex_ok = hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let hex_ok = hash.len() == 32
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         (is_ulid(event_id) && hex_ok).then(|| HoldRef {
             event_id: event_id.to_string(),
             hash: hash.to_string(),
@@ -66,7 +71,10 @@ mod tests {
 
     #[test]
     fn lock_and_booking_ids_round_trip() {
-        let r = HoldRef { event_id: new_id(), hash: hold_hash("u", "k") };
+        let r = HoldRef {
+            event_id: new_id(),
+            hash: hold_hash("u", "k"),
+        };
         assert_eq!(HoldRef::parse_lock_id(&r.lock_id()), Some(r.clone()));
         assert_eq!(HoldRef::parse_booking_id(&r.booking_id()), Some(r.clone()));
         assert_eq!(HoldRef::parse_booking_id(&r.lock_id()), None);
@@ -82,7 +90,14 @@ mod tests {
 
     #[test]
     fn rejects_malformed_ids() {
-        for bad in ["", "lk_", "lk_x_y", "lk_01ARZ3NDEKTSV4RRFFQ69G5FAV_zz", "../etc/passwd", "lk_01ARZ3NDEKTSV4RRFFQ69G5FAV_' OR 1=1"] {
+        for bad in [
+            "",
+            "lk_",
+            "lk_x_y",
+            "lk_01ARZ3NDEKTSV4RRFFQ69G5FAV_zz",
+            "../etc/passwd",
+            "lk_01ARZ3NDEKTSV4RRFFQ69G5FAV_' OR 1=1",
+        ] {
             assert_eq!(HoldRef::parse_lock_id(bad), None, "{bad}");
         }
     }

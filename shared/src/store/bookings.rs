@@ -32,7 +32,13 @@ fn booking_of(item: super::items::Item) -> Result<Booking, Error> {
 impl Store {
     /// The lock's owner turns an ACTIVE, unexpired lock into a PAYMENT_PENDING booking. The seats
     /// stay taken; the hold moves from the lock buckets of the ExpiryIndex to the booking buckets.
-    pub async fn confirm(&self, at: &HoldRef, caller: &Caller, now: &str, payment_expires_at: &str) -> Result<Confirmed, Error> {
+    pub async fn confirm(
+        &self,
+        at: &HoldRef,
+        caller: &Caller,
+        now: &str,
+        payment_expires_at: &str,
+    ) -> Result<Confirmed, Error> {
         let booking_id = at.booking_id();
         let request = self
             .update_hold(at)
@@ -58,15 +64,24 @@ impl Store {
                 tracing::info!(booking_id = %booking.id, lock_id = %booking.seat_lock_id, seats = booking.seats, "lock confirmed");
                 Ok(Confirmed::Created(booking))
             }
-            Err(WriteError::Refused(old)) => {
-                hold::refused_confirm(hold_from(old.first().and_then(Option::as_ref))?, caller, now).map(Confirmed::Replayed)
-            }
+            Err(WriteError::Refused(old)) => hold::refused_confirm(
+                hold_from(old.first().and_then(Option::as_ref))?,
+                caller,
+                now,
+            )
+            .map(Confirmed::Replayed),
             Err(WriteError::Store(e)) => Err(e.into()),
         }
     }
 
     /// The owner pays a PAYMENT_PENDING booking inside its window.
-    pub async fn pay(&self, at: &HoldRef, caller: &Caller, reference: &str, now: &str) -> Result<Booking, Error> {
+    pub async fn pay(
+        &self,
+        at: &HoldRef,
+        caller: &Caller,
+        reference: &str,
+        now: &str,
+    ) -> Result<Booking, Error> {
         let request = self
             .update_hold(at)
             .update_expression(
@@ -87,9 +102,12 @@ impl Store {
                 tracing::info!(booking_id = %booking.id, seats = booking.seats, "booking paid");
                 Ok(booking)
             }
-            Err(WriteError::Refused(old)) => {
-                hold::refused_pay(hold_from(old.first().and_then(Option::as_ref))?, caller, reference, now)
-            }
+            Err(WriteError::Refused(old)) => hold::refused_pay(
+                hold_from(old.first().and_then(Option::as_ref))?,
+                caller,
+                reference,
+                now,
+            ),
             Err(WriteError::Store(e)) => Err(e.into()),
         }
     }
@@ -99,7 +117,10 @@ impl Store {
     /// rendered from that read is exact; if it changed meanwhile (paid while cancelling), read again.
     pub async fn cancel(&self, at: &HoldRef, caller: &Caller, now: &str) -> Result<Booking, Error> {
         for _ in 0..CANCEL_ATTEMPTS {
-            let current = self.hold_item(at).await?.filter(|h| h.user_id == caller.user_id);
+            let current = self
+                .hold_item(at)
+                .await?
+                .filter(|h| h.user_id == caller.user_id);
             let Some(seen) = current.as_ref().and_then(HoldItem::booking) else {
                 return Err(Error::NotFound("booking"));
             };
@@ -126,7 +147,11 @@ impl Store {
             match self.transact(writes).await {
                 Ok(()) => {
                     tracing::info!(booking_id = %seen.id, seats = seen.seats, "booking cancelled");
-                    return Ok(Booking { status: BookingStatus::Cancelled, updated_at: now.into(), ..seen });
+                    return Ok(Booking {
+                        status: BookingStatus::Cancelled,
+                        updated_at: now.into(),
+                        ..seen
+                    });
                 }
                 Err(WriteError::Store(e)) => return Err(e.into()),
                 Err(WriteError::Refused(old)) => {
@@ -134,20 +159,45 @@ impl Store {
                     let changed = old
                         .as_ref()
                         .and_then(|h| h.booking.as_ref())
-                        .is_some_and(|b| b.status != seen.status && b.status == BookingStatus::Confirmed);
+                        .is_some_and(|b| {
+                            b.status != seen.status && b.status == BookingStatus::Confirmed
+                        });
                     if !changed {
                         return Err(hold::refused_cancel(old, caller, now));
                     }
                 }
             }
         }
-        Err(Error::Internal("booking kept changing while being cancelled".into()))
+        Err(Error::Internal(
+            "booking kept changing while being cancelled".into(),
+        ))
     }
 
     /// The caller's bookings, newest first.
-    pub async fn list_bookings(&self, user_id: &str, limit: i32, cursor: Option<&str>) -> Result<(Vec<Booking>, Option<String>), Error> {
+    pub async fn list_bookings(
+        &self,
+        user_id: &str,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Booking>, Option<String>), Error> {
+        // The cursor must be one of this caller's pages.
+        let mine = keys::user_bookings_key(user_id);
+        let event_pk = |v: &str| v.starts_with("EVENT#");
+        let hold_sk = |v: &str| v.starts_with(keys::HOLD_SK_PREFIX);
+        let user_key = |v: &str| v == mine;
+        let any = |_: &str| true;
         let start = cursor
-            .map(|c| decode_cursor(c, &["PK", "SK", "userKey", "userSort"]))
+            .map(|c| {
+                decode_cursor(
+                    c,
+                    &[
+                        ("PK", &event_pk),
+                        ("SK", &hold_sk),
+                        ("userKey", &user_key),
+                        ("userSort", &any),
+                    ],
+                )
+            })
             .transpose()?;
         let page = self
             .client()

@@ -70,9 +70,27 @@ impl Store {
 
     /// Soonest first. The index holds keys only (so seat changes never write to it); the page's
     /// events are then read consistently from the table, so `availableSeats` is current.
-    pub async fn list_events(&self, limit: i32, cursor: Option<&str>) -> Result<(Vec<Event>, Option<String>), Error> {
+    pub async fn list_events(
+        &self,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Event>, Option<String>), Error> {
+        let event_pk = |v: &str| v.starts_with("EVENT#");
+        let event_sk = |v: &str| v == keys::EVENT_SK;
+        let list_key = |v: &str| v == keys::EVENT_LIST_KEY;
+        let any = |_: &str| true;
         let start = cursor
-            .map(|c| decode_cursor(c, &["PK", "SK", "listKey", "listSort"]))
+            .map(|c| {
+                decode_cursor(
+                    c,
+                    &[
+                        ("PK", &event_pk),
+                        ("SK", &event_sk),
+                        ("listKey", &list_key),
+                        ("listSort", &any),
+                    ],
+                )
+            })
             .transpose()?;
         let page = self
             .client()
@@ -89,12 +107,21 @@ impl Store {
         let keys_in_order: Vec<Item> = page
             .items()
             .iter()
-            .map(|i| i.iter().filter(|(k, _)| *k == "PK" || *k == "SK").map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|i| {
+                i.iter()
+                    .filter(|(k, _)| *k == "PK" || *k == "SK")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .collect();
         let mut found = self.batch_get(keys_in_order.clone()).await?;
         let events = keys_in_order
             .iter()
-            .filter_map(|k| k.get("PK").and_then(|pk| pk.as_s().ok()).and_then(|pk| found.remove(pk)))
+            .filter_map(|k| {
+                k.get("PK")
+                    .and_then(|pk| pk.as_s().ok())
+                    .and_then(|pk| found.remove(pk))
+            })
             .map(|item| from_item::<EventItem>(item).map(Event::from))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((events, encode_cursor(page.last_evaluated_key())))
@@ -108,9 +135,14 @@ impl Store {
         while !pending.is_empty() {
             rounds += 1;
             if rounds > 10 {
-                return Err(StoreError::Invalid("BatchGetItem kept returning unprocessed keys".into()));
+                return Err(StoreError::Invalid(
+                    "BatchGetItem kept returning unprocessed keys".into(),
+                ));
             }
-            let request = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(true).build()?;
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()?;
             let out = self
                 .client()
                 .batch_get_item()
@@ -118,7 +150,11 @@ impl Store {
                 .send()
                 .await
                 .map_err(StoreError::sdk)?;
-            for item in out.responses.and_then(|mut r| r.remove(self.table())).unwrap_or_default() {
+            for item in out
+                .responses
+                .and_then(|mut r| r.remove(self.table()))
+                .unwrap_or_default()
+            {
                 if let Some(pk) = item.get("PK").and_then(|pk| pk.as_s().ok()).cloned() {
                     found.insert(pk, item);
                 }
@@ -135,11 +171,18 @@ impl Store {
     /// The event side of every transaction that hands seats back (release, cancel, both expiry
     /// jobs): `availableSeats` up by `seats` and `version` bumped, in the same transaction as the
     /// hold's own conditional update, so the seats come back exactly once.
-    pub(crate) fn return_seats(&self, event_id: &str, seats: i64, now: &str) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn return_seats(
+        &self,
+        event_id: &str,
+        seats: i64,
+        now: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(key(keys::event_pk(event_id), keys::EVENT_SK)))
-            .update_expression("SET availableSeats = availableSeats + :seats, updatedAt = :now ADD #version :one")
+            .update_expression(
+                "SET availableSeats = availableSeats + :seats, updatedAt = :now ADD #version :one",
+            )
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":seats", n(seats))
@@ -155,13 +198,24 @@ impl Store {
     pub async fn census(&self, event_id: &str) -> Result<Option<Census>, Error> {
         let mut last = None;
         for _ in 0..CENSUS_ATTEMPTS {
-            let Some(before) = self.event_item(event_id).await? else { return Ok(None) };
-            let mut inventory = Inventory::new(event_id, before.total_seats, before.available_seats);
-            self.for_each_hold(event_id, |seats, lock, booking| inventory.add(seats, seat_use(lock, booking)))
-                .await?;
-            let Some(after) = self.event_item(event_id).await? else { return Ok(None) };
+            let Some(before) = self.event_item(event_id).await? else {
+                return Ok(None);
+            };
+            let mut inventory =
+                Inventory::new(event_id, before.total_seats, before.available_seats);
+            self.for_each_hold(event_id, |seats, lock, booking| {
+                inventory.add(seats, seat_use(lock, booking))
+            })
+            .await?;
+            let Some(after) = self.event_item(event_id).await? else {
+                return Ok(None);
+            };
             let settled = after.version == before.version;
-            last = Some(Census { inventory, version: before.version, settled });
+            last = Some(Census {
+                inventory,
+                version: before.version,
+                settled,
+            });
             if settled {
                 break;
             }

@@ -123,7 +123,14 @@ pub struct HoldItem {
 
 impl HoldItem {
     /// A fresh ACTIVE lock.
-    pub fn new_lock(at: &HoldRef, user_id: &str, seats: i64, idempotency_key: &str, now: &str, expires_at: &str) -> Self {
+    pub fn new_lock(
+        at: &HoldRef,
+        user_id: &str,
+        seats: i64,
+        idempotency_key: &str,
+        now: &str,
+        expires_at: &str,
+    ) -> Self {
         HoldItem {
             pk: keys::event_pk(&at.event_id),
             sk: keys::hold_sk(&at.hash),
@@ -182,7 +189,10 @@ impl HoldItem {
     }
 
     pub fn hold(&self) -> Hold {
-        Hold { lock: self.lock(), booking: self.booking() }
+        Hold {
+            lock: self.lock(),
+            booking: self.booking(),
+        }
     }
 }
 
@@ -251,16 +261,33 @@ pub struct IdempotencyItem {
 /// List cursors: the `LastEvaluatedKey`, opaque to clients (base64url of its string attributes).
 pub fn encode_cursor(last_key: Option<&Item>) -> Option<String> {
     let key = last_key?;
-    let plain: HashMap<&String, &String> = key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s))).collect();
-    serde_json::to_vec(&plain).ok().map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+    let plain: HashMap<&String, &String> = key
+        .iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s)))
+        .collect();
+    serde_json::to_vec(&plain)
+        .ok()
+        .map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Decodes a cursor made by [`encode_cursor`] for a query whose keys are `expected`.
-pub fn decode_cursor(cursor: &str, expected: &[&str]) -> Result<Item, Error> {
-    let invalid = || Error::validation("cursor is not valid; pass the nextCursor of a previous page");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).map_err(|_| invalid())?;
+/// What one attribute of a cursor must look like.
+pub type CursorRule<'a> = (&'a str, &'a dyn Fn(&str) -> bool);
+
+/// Decodes a cursor made by [`encode_cursor`]: exactly the `rules`' attributes, each passing its
+/// check, so a forged cursor can neither reach DynamoDB as a malformed start key nor start a
+/// page in someone else's partition.
+pub fn decode_cursor(cursor: &str, rules: &[CursorRule<'_>]) -> Result<Item, Error> {
+    let invalid =
+        || Error::validation("cursor is not valid; pass the nextCursor of a previous page");
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.as_bytes())
+        .map_err(|_| invalid())?;
     let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if plain.len() != expected.len() || !expected.iter().all(|k| plain.contains_key(*k)) {
+    let valid = plain.len() == rules.len()
+        && rules
+            .iter()
+            .all(|(name, check)| plain.get(*name).is_some_and(|v| check(v)));
+    if !valid {
         return Err(invalid());
     }
     Ok(plain.into_iter().map(|(k, v)| (k, s(v))).collect())
@@ -272,11 +299,17 @@ mod tests {
 
     #[test]
     fn fresh_lock_is_in_the_expiry_index_and_not_the_user_index() {
-        let at = HoldRef { event_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV".into(), hash: "ab".repeat(16) };
+        let at = HoldRef {
+            event_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV".into(),
+            hash: "ab".repeat(16),
+        };
         let item = to_item(&HoldItem::new_lock(&at, "u", 2, "k", "t0", "t1")).unwrap();
         assert!(item.contains_key("expiryBucket"));
         assert_eq!(item["expiryAt"], s("t1"));
-        assert!(!item.contains_key("userKey"), "sparse index attributes must be absent, not null");
+        assert!(
+            !item.contains_key("userKey"),
+            "sparse index attributes must be absent, not null"
+        );
         assert!(!item.contains_key("bookingId"));
         let back: HoldItem = from_item(item).unwrap();
         assert_eq!(back.hold().booking, None);
@@ -287,9 +320,19 @@ mod tests {
     fn cursors_round_trip_and_reject_tampering() {
         let last = key("EVENT#1".into(), "EVENT");
         let c = encode_cursor(Some(&last)).unwrap();
-        assert_eq!(decode_cursor(&c, &["PK", "SK"]).unwrap(), last);
-        assert!(decode_cursor(&c, &["PK", "SK", "listKey"]).is_err());
-        assert!(decode_cursor("!!", &["PK"]).is_err());
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("[1]"), &["PK"]).is_err());
+        let any = |_: &str| true;
+        let event_pk = |v: &str| v.starts_with("EVENT#");
+        assert_eq!(
+            decode_cursor(&c, &[("PK", &event_pk), ("SK", &any)]).unwrap(),
+            last
+        );
+        assert!(decode_cursor(&c, &[("PK", &any), ("SK", &any), ("listKey", &any)]).is_err());
+        let user_pk = |v: &str| v.starts_with("USER#");
+        assert!(
+            decode_cursor(&c, &[("PK", &user_pk), ("SK", &any)]).is_err(),
+            "values are checked"
+        );
+        assert!(decode_cursor("!!", &[("PK", &any)]).is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("[1]"), &[("PK", &any)]).is_err());
     }
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every test, on a fresh machine too (it installs what it needs first):
+#   1. cargo fmt --check and clippy -D warnings
+#   2. cargo test: domain unit tests, then store and handler tests against a real DynamoDB Local
+#      (started by the harness, one table per test)
+#   3. the deployment checks: cfn-lint, sam validate --lint, openapi.yaml validation
+#   4. end to end over HTTP against the local stack (infra/local/stack.sh on its own ports)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+bash infra/local/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "unit tests and DynamoDB Local tests"
+cargo test --workspace
+
+step "deployment checks"
+bash infra/check-template.sh
+openapi-spec-validator openapi.yaml
+
+step "end to end against the local stack"
+cargo test -p booking-tests --test e2e --no-run --quiet
+API_PORT=${TEST_API_PORT:-3100}
+DYNAMODB_PORT=${TEST_DYNAMODB_PORT:-8100}
+mkdir -p target
+log=target/local-stack-test.log
+API_PORT=$API_PORT DYNAMODB_PORT=$DYNAMODB_PORT STACK_NO_RELOAD=1 TABLE_NAME=booking-e2e \
+  bash infra/local/stack.sh >"$log" 2>&1 &
+stack=$!
+trap 'kill -TERM $stack 2>/dev/null; wait $stack 2>/dev/null || true' EXIT
+for _ in $(seq 600); do
+  grep -q "ready: API" "$log" && break
+  if ! kill -0 $stack 2>/dev/null; then echo "the local stack failed to start:"; tail -n 40 "$log"; exit 1; fi
+  sleep 1
+done
+grep -q "ready: API" "$log" || { echo "the local stack did not become ready:"; tail -n 40 "$log"; exit 1; }
+BOOKING_API_URL="http://127.0.0.1:$API_PORT" cargo test -p booking-tests --test e2e -- --ignored
