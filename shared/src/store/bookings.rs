@@ -31,7 +31,7 @@ fn booking_of(item: super::items::Item) -> Result<Booking, Error> {
 
 impl Store {
     /// The lock's owner turns an ACTIVE, unexpired lock into a PAYMENT_PENDING booking. The seats
-    /// stay taken; the hold moves from the lock buckets of the ExpiryIndex to the booking buckets.
+    /// stay taken; the hold leaves the LockExpiryIndex and enters the BookingExpiryIndex.
     pub async fn confirm(
         &self,
         at: &HoldRef,
@@ -45,7 +45,7 @@ impl Store {
             .update_expression(
                 "SET lockStatus = :consumed, updatedAt = :now, bookingId = :booking, bookingStatus = :pending, \
                  paymentExpiresAt = :deadline, bookingCreatedAt = :now, bookingUpdatedAt = :now, \
-                 expiryBucket = :bucket, expiryAt = :deadline, userKey = :userKey, userSort = :userSort",
+                 bookingExpiryBucket = :bucket, userKey = :userKey, userSort = :userSort REMOVE lockExpiryBucket",
             )
             .condition_expression("attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND expiresAt >= :now")
             .expression_attribute_values(":consumed", s(LockStatus::Consumed.as_str()))
@@ -86,7 +86,7 @@ impl Store {
             .update_hold(at)
             .update_expression(
                 "SET bookingStatus = :confirmed, paidAt = :now, paymentReference = :ref, bookingUpdatedAt = :now \
-                 REMOVE expiryBucket, expiryAt",
+                 REMOVE bookingExpiryBucket",
             )
             .condition_expression(
                 "attribute_exists(PK) AND userId = :caller AND bookingStatus = :pending AND paymentExpiresAt >= :now",
@@ -126,7 +126,7 @@ impl Store {
             };
             let cancel = self
                 .hold_transition(at)
-                .update_expression("SET bookingStatus = :cancelled, bookingUpdatedAt = :now REMOVE expiryBucket, expiryAt")
+                .update_expression("SET bookingStatus = :cancelled, bookingUpdatedAt = :now REMOVE bookingExpiryBucket")
                 .condition_expression(
                     "attribute_exists(PK) AND userId = :caller AND seats = :seats AND bookingStatus = :seen \
                      AND (bookingStatus = :confirmed OR (bookingStatus = :pending AND paymentExpiresAt >= :now))",

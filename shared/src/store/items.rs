@@ -109,11 +109,12 @@ pub struct HoldItem {
     pub paid_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub payment_reference: Option<String>,
-    /// ExpiryIndex: present only while the hold can expire (ACTIVE lock, PAYMENT_PENDING booking).
+    /// LockExpiryIndex (sorted on `expiresAt`): present only while the lock is ACTIVE.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub expiry_bucket: Option<String>,
+    pub lock_expiry_bucket: Option<String>,
+    /// BookingExpiryIndex (sorted on `paymentExpiresAt`): present only while PAYMENT_PENDING.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub expiry_at: Option<String>,
+    pub booking_expiry_bucket: Option<String>,
     /// UserBookingsIndex: present once a booking exists.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub user_key: Option<String>,
@@ -151,8 +152,8 @@ impl HoldItem {
             booking_updated_at: None,
             paid_at: None,
             payment_reference: None,
-            expiry_bucket: Some(ExpiryKind::Lock.bucket_for(&at.hash)),
-            expiry_at: Some(expires_at.into()),
+            lock_expiry_bucket: Some(ExpiryKind::Lock.bucket_for(&at.hash)),
+            booking_expiry_bucket: None,
             user_key: None,
             user_sort: None,
         }
@@ -304,8 +305,9 @@ mod tests {
             hash: "ab".repeat(16),
         };
         let item = to_item(&HoldItem::new_lock(&at, "u", 2, "k", "t0", "t1")).unwrap();
-        assert!(item.contains_key("expiryBucket"));
-        assert_eq!(item["expiryAt"], s("t1"));
+        assert!(item.contains_key("lockExpiryBucket"));
+        assert!(!item.contains_key("bookingExpiryBucket"));
+        assert_eq!(item["expiresAt"], s("t1"));
         assert!(
             !item.contains_key("userKey"),
             "sparse index attributes must be absent, not null"

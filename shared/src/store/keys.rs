@@ -1,6 +1,7 @@
 //! Every key and index attribute value, in one place. See `TABLE_DESIGN.md` for the why.
 
-pub const EXPIRY_INDEX: &str = "ExpiryIndex";
+pub const LOCK_EXPIRY_INDEX: &str = "LockExpiryIndex";
+pub const BOOKING_EXPIRY_INDEX: &str = "BookingExpiryIndex";
 pub const USER_BOOKINGS_INDEX: &str = "UserBookingsIndex";
 pub const EVENT_LIST_INDEX: &str = "EventListIndex";
 
@@ -49,7 +50,32 @@ impl ExpiryKind {
         }
     }
 
-    /// The `expiryBucket` of a hold with this hash.
+    /// The sparse index of what can expire of this kind.
+    pub fn index(self) -> &'static str {
+        match self {
+            ExpiryKind::Lock => LOCK_EXPIRY_INDEX,
+            ExpiryKind::Booking => BOOKING_EXPIRY_INDEX,
+        }
+    }
+
+    /// The attribute that puts a hold in [`Self::index`] (present only while it can expire).
+    pub fn bucket_attribute(self) -> &'static str {
+        match self {
+            ExpiryKind::Lock => "lockExpiryBucket",
+            ExpiryKind::Booking => "bookingExpiryBucket",
+        }
+    }
+
+    /// The deadline the index sorts on: the hold's own attribute, so an operator who edits the
+    /// deadline moves the hold in the index too.
+    pub fn deadline_attribute(self) -> &'static str {
+        match self {
+            ExpiryKind::Lock => "expiresAt",
+            ExpiryKind::Booking => "paymentExpiresAt",
+        }
+    }
+
+    /// The bucket of a hold with this hash.
     pub fn bucket_for(self, hash: &str) -> String {
         let shard = hash
             .bytes()

@@ -187,7 +187,7 @@ impl Store {
             .ok_or(Error::NotFound("lock"))?;
         let release = self
             .hold_transition(at)
-            .update_expression("SET lockStatus = :released, updatedAt = :now REMOVE expiryBucket, expiryAt")
+            .update_expression("SET lockStatus = :released, updatedAt = :now REMOVE lockExpiryBucket")
             .condition_expression("attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND seats = :seats")
             .expression_attribute_values(":released", s(LockStatus::Released.as_str()))
             .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
