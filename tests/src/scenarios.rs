@@ -7,10 +7,7 @@ use serde_json::{json, Value};
 use crate::{Api, Payload};
 
 fn id(v: &Value) -> String {
-    v["_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("_id in {v}"))
-        .to_string()
+    v["_id"].as_str().unwrap_or_else(|| panic!("_id in {v}")).to_string()
 }
 
 /// register -> login -> me -> create event -> lock -> confirm -> pay, checking the seats and
@@ -18,37 +15,21 @@ fn id(v: &Value) -> String {
 pub async fn walkthrough(api: &Api) {
     let admin = api.admin().await;
     let email = format!("Walker-{}@Example.com", ulid::Ulid::new());
-    let reg = api
-        .post(
-            "/api/users/register",
-            json!({"name": "Walker", "email": email, "password": "secret1"}),
-            None,
-        )
-        .await;
+    let reg =
+        api.post("/api/users/register", json!({"name": "Walker", "email": email, "password": "secret1"}), None).await;
     reg.expect(201);
     let user = reg.data();
     assert_eq!(user["role"], "user");
     assert_eq!(user["email"], email.as_str());
-    assert!(
-        user.get("password").is_none() && user.get("passwordHash").is_none(),
-        "{user}"
-    );
+    assert!(user.get("password").is_none() && user.get("passwordHash").is_none(), "{user}");
     for key in ["_id", "name", "email", "role", "createdAt"] {
         assert!(user.get(key).is_some(), "user lacks {key}: {user}");
     }
     // Log in with the address in another case.
-    let login = api
-        .post(
-            "/api/users/login",
-            json!({"email": email.to_lowercase(), "password": "secret1"}),
-            None,
-        )
-        .await;
+    let login = api.post("/api/users/login", json!({"email": email.to_lowercase(), "password": "secret1"}), None).await;
     login.expect(200);
     assert_eq!(login.data()["tokenType"], "Bearer");
-    assert!(login.data()["expiresAt"]
-        .as_str()
-        .is_some_and(|t| t.ends_with('Z')));
+    assert!(login.data()["expiresAt"].as_str().is_some_and(|t| t.ends_with('Z')));
     let token = login.data()["token"].as_str().unwrap().to_string();
     let me = api.get("/api/users/me", Some(&token)).await;
     me.expect(200);
@@ -72,17 +53,9 @@ pub async fn walkthrough(api: &Api) {
     let inv = api.inventory(&admin, &event_id).await;
     assert_eq!(Api::assert_invariant(&inv), 95);
     assert_eq!(inv["lockedSeats"], 5);
-    api.get(&format!("/api/locks/{}", id(&lock)), Some(&token))
-        .await
-        .expect(200);
+    api.get(&format!("/api/locks/{}", id(&lock)), Some(&token)).await.expect(200);
 
-    let confirmed = api
-        .post(
-            "/api/bookings/confirm",
-            json!({"lockId": id(&lock)}),
-            Some(&token),
-        )
-        .await;
+    let confirmed = api.post("/api/bookings/confirm", json!({"lockId": id(&lock)}), Some(&token)).await;
     confirmed.expect(201);
     let booking = confirmed.data().clone();
     assert_eq!(booking["status"], "PAYMENT_PENDING");
@@ -91,9 +64,7 @@ pub async fn walkthrough(api: &Api) {
     assert_eq!(booking["user"], user["_id"]);
     assert_eq!(booking["seats"], 5);
     assert!(booking["paymentExpiresAt"].as_str().is_some());
-    let lock_now = api
-        .get(&format!("/api/locks/{}", id(&lock)), Some(&token))
-        .await;
+    let lock_now = api.get(&format!("/api/locks/{}", id(&lock)), Some(&token)).await;
     assert_eq!(lock_now.data()["status"], "CONSUMED");
     let inv = api.inventory(&admin, &event_id).await;
     assert_eq!(Api::assert_invariant(&inv), 95);
@@ -101,11 +72,7 @@ pub async fn walkthrough(api: &Api) {
     assert_eq!(inv["lockedSeats"], 0);
 
     let paid = api
-        .post(
-            &format!("/api/bookings/{}/pay", id(&booking)),
-            json!({"paymentReference": "pay-1"}),
-            Some(&token),
-        )
+        .post(&format!("/api/bookings/{}/pay", id(&booking)), json!({"paymentReference": "pay-1"}), Some(&token))
         .await;
     paid.expect(200);
     assert_eq!(paid.data()["status"], "CONFIRMED");
@@ -119,13 +86,9 @@ pub async fn walkthrough(api: &Api) {
     assert_eq!(mine.data().as_array().map(Vec::len), Some(1));
     assert_eq!(mine.data()[0]["_id"], booking["_id"]);
     assert!(mine.body.get("nextCursor").is_some());
-    api.get(&format!("/api/bookings/{}", id(&booking)), Some(&token))
-        .await
-        .expect(200);
+    api.get(&format!("/api/bookings/{}", id(&booking)), Some(&token)).await.expect(200);
     // Admins see any booking.
-    api.get(&format!("/api/bookings/{}", id(&booking)), Some(&admin))
-        .await
-        .expect(200);
+    api.get(&format!("/api/bookings/{}", id(&booking)), Some(&admin)).await.expect(200);
 }
 
 /// Releasing a lock returns its seats once; a released lock cannot be released or confirmed.
@@ -136,10 +99,7 @@ pub async fn release(api: &Api) {
     let lock = api.lock(&token, &event_id, 4, "rel-1").await;
     lock.expect(201);
     let lock_id = id(lock.data());
-    assert_eq!(
-        Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-        6
-    );
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 6);
     let released = api
         .call(
             "DELETE",
@@ -151,10 +111,7 @@ pub async fn release(api: &Api) {
     released.expect(200);
     assert_eq!(released.data()["status"], "RELEASED");
     assert_eq!(released.data()["seats"], 4);
-    assert_eq!(
-        Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-        10
-    );
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 10);
     let again = api
         .call(
             "DELETE",
@@ -164,18 +121,10 @@ pub async fn release(api: &Api) {
         )
         .await;
     again.expect_error(409, "LOCK_NOT_ACTIVE");
-    api.post(
-        "/api/bookings/confirm",
-        json!({"lockId": lock_id}),
-        Some(&token),
-    )
-    .await
-    .expect_error(409, "LOCK_NOT_ACTIVE");
-    assert_eq!(
-        Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-        10,
-        "seats returned once"
-    );
+    api.post("/api/bookings/confirm", json!({"lockId": lock_id}), Some(&token))
+        .await
+        .expect_error(409, "LOCK_NOT_ACTIVE");
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 10, "seats returned once");
 }
 
 /// Cancelling returns the seats, from PAYMENT_PENDING and from CONFIRMED; only once.
@@ -186,41 +135,19 @@ pub async fn cancel(api: &Api) {
     for (key, pay) in [("c-pending", false), ("c-paid", true)] {
         let lock = api.lock(&token, &event_id, 3, key).await;
         lock.expect(201);
-        let booking = api
-            .post(
-                "/api/bookings/confirm",
-                json!({"lockId": id(lock.data())}),
-                Some(&token),
-            )
-            .await;
+        let booking = api.post("/api/bookings/confirm", json!({"lockId": id(lock.data())}), Some(&token)).await;
         booking.expect(201);
         let bid = id(booking.data());
         if pay {
-            api.post(
-                &format!("/api/bookings/{bid}/pay"),
-                json!({"paymentReference": "p"}),
-                Some(&token),
-            )
-            .await
-            .expect(200);
+            api.post(&format!("/api/bookings/{bid}/pay"), json!({"paymentReference": "p"}), Some(&token))
+                .await
+                .expect(200);
         }
-        assert_eq!(
-            Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-            7
-        );
-        let cancelled = api
-            .post(
-                &format!("/api/bookings/{bid}/cancel"),
-                json!({}),
-                Some(&token),
-            )
-            .await;
+        assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 7);
+        let cancelled = api.post(&format!("/api/bookings/{bid}/cancel"), json!({}), Some(&token)).await;
         cancelled.expect(200);
         assert_eq!(cancelled.data()["status"], "CANCELLED");
-        assert_eq!(
-            Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-            10
-        );
+        assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 10);
         let again = api
             .call(
                 "POST",
@@ -230,17 +157,10 @@ pub async fn cancel(api: &Api) {
             )
             .await;
         again.expect_error(409, "BOOKING_NOT_PENDING");
-        api.post(
-            &format!("/api/bookings/{bid}/pay"),
-            json!({"paymentReference": "p"}),
-            Some(&token),
-        )
-        .await
-        .expect_error(409, "BOOKING_NOT_PENDING");
-        assert_eq!(
-            Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-            10
-        );
+        api.post(&format!("/api/bookings/{bid}/pay"), json!({"paymentReference": "p"}), Some(&token))
+            .await
+            .expect_error(409, "BOOKING_NOT_PENDING");
+        assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 10);
     }
 }
 
@@ -255,105 +175,43 @@ pub async fn idempotency(api: &Api) {
     let again = api.lock(&token, &event_id, 2, "idem-1").await;
     again.expect(200);
     assert_eq!(again.data(), first.data(), "a replay returns the same lock");
-    assert_eq!(
-        Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-        18,
-        "seats taken once"
-    );
-    api.lock(&token, &event_id, 3, "idem-1")
-        .await
-        .expect_error(422, "IDEMPOTENCY_KEY_REUSED");
-    api.lock(&token, &other_event, 2, "idem-1")
-        .await
-        .expect_error(422, "IDEMPOTENCY_KEY_REUSED");
-    assert_eq!(
-        Api::assert_invariant(&api.inventory(&admin, &other_event).await),
-        20
-    );
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 18, "seats taken once");
+    api.lock(&token, &event_id, 3, "idem-1").await.expect_error(422, "IDEMPOTENCY_KEY_REUSED");
+    api.lock(&token, &other_event, 2, "idem-1").await.expect_error(422, "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &other_event).await), 20);
     // Keys are scoped to the caller: another user may use the same key.
     let (token2, _) = api.new_user().await;
     api.lock(&token2, &event_id, 2, "idem-1").await.expect(201);
     // The key may come in a header instead.
     let auth = format!("Bearer {token}");
-    let hdr = [
-        ("authorization", auth.as_str()),
-        ("idempotency-key", "idem-hdr"),
-    ];
+    let hdr = [("authorization", auth.as_str()), ("idempotency-key", "idem-hdr")];
     let body = json!({"eventId": event_id, "seats": 1});
-    api.call("POST", "/api/locks", Payload::Json(body.clone()), &hdr)
-        .await
-        .expect(201);
-    api.call("POST", "/api/locks", Payload::Json(body), &hdr)
-        .await
-        .expect(200);
+    api.call("POST", "/api/locks", Payload::Json(body.clone()), &hdr).await.expect(201);
+    api.call("POST", "/api/locks", Payload::Json(body), &hdr).await.expect(200);
     let both = json!({"eventId": event_id, "seats": 1, "idempotencyKey": "other"});
-    api.call("POST", "/api/locks", Payload::Json(both), &hdr)
-        .await
-        .expect_error(400, "VALIDATION_ERROR");
-    assert_eq!(
-        Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-        15
-    );
+    api.call("POST", "/api/locks", Payload::Json(both), &hdr).await.expect_error(400, "VALIDATION_ERROR");
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 15);
 
     let lock_id = id(first.data());
-    let b1 = api
-        .post(
-            "/api/bookings/confirm",
-            json!({"lockId": lock_id}),
-            Some(&token),
-        )
-        .await;
+    let b1 = api.post("/api/bookings/confirm", json!({"lockId": lock_id}), Some(&token)).await;
     b1.expect(201);
-    let b2 = api
-        .post(
-            "/api/bookings/confirm",
-            json!({"lockId": lock_id}),
-            Some(&token),
-        )
-        .await;
+    let b2 = api.post("/api/bookings/confirm", json!({"lockId": lock_id}), Some(&token)).await;
     b2.expect(200);
-    assert_eq!(
-        b1.data(),
-        b2.data(),
-        "confirming again returns the same booking"
-    );
+    assert_eq!(b1.data(), b2.data(), "confirming again returns the same booking");
     // After confirm, replaying the lock request still names the same (now consumed) lock.
     let replay = api.lock(&token, &event_id, 2, "idem-1").await;
     replay.expect(200);
     assert_eq!(replay.data()["status"], "CONSUMED");
     let bid = id(b1.data());
-    let p1 = api
-        .post(
-            &format!("/api/bookings/{bid}/pay"),
-            json!({"paymentReference": "ref-A"}),
-            Some(&token),
-        )
-        .await;
+    let p1 = api.post(&format!("/api/bookings/{bid}/pay"), json!({"paymentReference": "ref-A"}), Some(&token)).await;
     p1.expect(200);
-    let p2 = api
-        .post(
-            &format!("/api/bookings/{bid}/pay"),
-            json!({"paymentReference": "ref-A"}),
-            Some(&token),
-        )
-        .await;
+    let p2 = api.post(&format!("/api/bookings/{bid}/pay"), json!({"paymentReference": "ref-A"}), Some(&token)).await;
     p2.expect(200);
-    assert_eq!(
-        p1.data(),
-        p2.data(),
-        "paying again with the same reference changes nothing"
-    );
-    api.post(
-        &format!("/api/bookings/{bid}/pay"),
-        json!({"paymentReference": "ref-B"}),
-        Some(&token),
-    )
-    .await
-    .expect_error(409, "BOOKING_NOT_PENDING");
-    assert_eq!(
-        Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-        15
-    );
+    assert_eq!(p1.data(), p2.data(), "paying again with the same reference changes nothing");
+    api.post(&format!("/api/bookings/{bid}/pay"), json!({"paymentReference": "ref-B"}), Some(&token))
+        .await
+        .expect_error(409, "BOOKING_NOT_PENDING");
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 15);
 }
 
 /// Who may see and do what: 401, 403 and 404 (never 403 for other users' records).
@@ -363,97 +221,40 @@ pub async fn access(api: &Api) {
     let (bob, _) = api.new_user().await;
     let event_id = api.event(&admin, 10).await;
 
-    api.get("/api/users/me", None)
-        .await
-        .expect_error(401, "UNAUTHORIZED");
-    api.get("/api/users/me", Some("garbage"))
-        .await
-        .expect_error(401, "UNAUTHORIZED");
-    let basic = api
-        .call(
-            "GET",
-            "/api/users/me",
-            Payload::None,
-            &[("authorization", "Basic abc")],
-        )
-        .await;
+    api.get("/api/users/me", None).await.expect_error(401, "UNAUTHORIZED");
+    api.get("/api/users/me", Some("garbage")).await.expect_error(401, "UNAUTHORIZED");
+    let basic = api.call("GET", "/api/users/me", Payload::None, &[("authorization", "Basic abc")]).await;
     basic.expect_error(401, "UNAUTHORIZED");
-    api.lock("not-a-token", &event_id, 1, "k")
-        .await
-        .expect_error(401, "UNAUTHORIZED");
-    let date =
-        booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
-    api.post(
-        "/api/events",
-        json!({"name": "X", "eventDate": date, "totalSeats": 5}),
-        Some(&alice),
-    )
-    .await
-    .expect_error(403, "FORBIDDEN");
-    api.get(&format!("/api/events/{event_id}/inventory"), Some(&alice))
+    api.lock("not-a-token", &event_id, 1, "k").await.expect_error(401, "UNAUTHORIZED");
+    let date = booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
+    api.post("/api/events", json!({"name": "X", "eventDate": date, "totalSeats": 5}), Some(&alice))
         .await
         .expect_error(403, "FORBIDDEN");
-    let as_other = json!({"eventId": event_id, "seats": 1, "idempotencyKey": "k", "userId": "01ARZ3NDEKTSV4RRFFQ69G5FAV"});
-    api.post("/api/locks", as_other, Some(&alice))
-        .await
-        .expect_error(403, "FORBIDDEN");
-    let as_self =
-        json!({"eventId": event_id, "seats": 1, "idempotencyKey": "self", "userId": alice_id});
-    api.post("/api/locks", as_self, Some(&alice))
-        .await
-        .expect(201);
+    api.get(&format!("/api/events/{event_id}/inventory"), Some(&alice)).await.expect_error(403, "FORBIDDEN");
+    let as_other =
+        json!({"eventId": event_id, "seats": 1, "idempotencyKey": "k", "userId": "01ARZ3NDEKTSV4RRFFQ69G5FAV"});
+    api.post("/api/locks", as_other, Some(&alice)).await.expect_error(403, "FORBIDDEN");
+    let as_self = json!({"eventId": event_id, "seats": 1, "idempotencyKey": "self", "userId": alice_id});
+    api.post("/api/locks", as_self, Some(&alice)).await.expect(201);
 
     let lock = api.lock(&alice, &event_id, 2, "mine").await;
     lock.expect(201);
     let lock_id = id(lock.data());
-    api.get(&format!("/api/locks/{lock_id}"), Some(&bob))
+    api.get(&format!("/api/locks/{lock_id}"), Some(&bob)).await.expect_error(404, "NOT_FOUND");
+    api.get(&format!("/api/locks/{lock_id}"), Some(&admin)).await.expect(200);
+    let bob_auth = format!("Bearer {bob}");
+    api.call("DELETE", &format!("/api/locks/{lock_id}"), Payload::None, &[("authorization", &bob_auth)])
         .await
         .expect_error(404, "NOT_FOUND");
-    api.get(&format!("/api/locks/{lock_id}"), Some(&admin))
-        .await
-        .expect(200);
-    let bob_auth = format!("Bearer {bob}");
-    api.call(
-        "DELETE",
-        &format!("/api/locks/{lock_id}"),
-        Payload::None,
-        &[("authorization", &bob_auth)],
-    )
-    .await
-    .expect_error(404, "NOT_FOUND");
-    api.post(
-        "/api/bookings/confirm",
-        json!({"lockId": lock_id}),
-        Some(&bob),
-    )
-    .await
-    .expect_error(404, "NOT_FOUND");
-    let booking = api
-        .post(
-            "/api/bookings/confirm",
-            json!({"lockId": lock_id}),
-            Some(&alice),
-        )
-        .await;
+    api.post("/api/bookings/confirm", json!({"lockId": lock_id}), Some(&bob)).await.expect_error(404, "NOT_FOUND");
+    let booking = api.post("/api/bookings/confirm", json!({"lockId": lock_id}), Some(&alice)).await;
     booking.expect(201);
     let bid = id(booking.data());
-    api.get(&format!("/api/bookings/{bid}"), Some(&bob))
+    api.get(&format!("/api/bookings/{bid}"), Some(&bob)).await.expect_error(404, "NOT_FOUND");
+    api.post(&format!("/api/bookings/{bid}/pay"), json!({"paymentReference": "x"}), Some(&bob))
         .await
         .expect_error(404, "NOT_FOUND");
-    api.post(
-        &format!("/api/bookings/{bid}/pay"),
-        json!({"paymentReference": "x"}),
-        Some(&bob),
-    )
-    .await
-    .expect_error(404, "NOT_FOUND");
-    api.post(
-        &format!("/api/bookings/{bid}/cancel"),
-        json!({}),
-        Some(&bob),
-    )
-    .await
-    .expect_error(404, "NOT_FOUND");
+    api.post(&format!("/api/bookings/{bid}/cancel"), json!({}), Some(&bob)).await.expect_error(404, "NOT_FOUND");
     let bobs = api.get("/api/bookings", Some(&bob)).await;
     bobs.expect(200);
     assert_eq!(bobs.data(), &json!([]));
@@ -470,38 +271,19 @@ pub async fn errors(api: &Api) {
     let event_id = api.event(&admin, 3).await;
 
     // Users.
-    let email = format!(
-        "dup-{}@example.com",
-        ulid::Ulid::new().to_string().to_lowercase()
-    );
-    api.post(
-        "/api/users/register",
-        json!({"name": "A", "email": email, "password": "secret1"}),
-        None,
-    )
-    .await
-    .expect(201);
-    api.post(
-        "/api/users/register",
-        json!({"name": "A", "email": email.to_uppercase(), "password": "secret1"}),
-        None,
-    )
-    .await
-    .expect_error(409, "EMAIL_TAKEN");
-    api.post(
-        "/api/users/login",
-        json!({"email": email, "password": "wrong-1"}),
-        None,
-    )
-    .await
-    .expect_error(401, "INVALID_CREDENTIALS");
-    api.post(
-        "/api/users/login",
-        json!({"email": "nobody@example.com", "password": "secret1"}),
-        None,
-    )
-    .await
-    .expect_error(401, "INVALID_CREDENTIALS");
+    let email = format!("dup-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+    api.post("/api/users/register", json!({"name": "A", "email": email, "password": "secret1"}), None)
+        .await
+        .expect(201);
+    api.post("/api/users/register", json!({"name": "A", "email": email.to_uppercase(), "password": "secret1"}), None)
+        .await
+        .expect_error(409, "EMAIL_TAKEN");
+    api.post("/api/users/login", json!({"email": email, "password": "wrong-1"}), None)
+        .await
+        .expect_error(401, "INVALID_CREDENTIALS");
+    api.post("/api/users/login", json!({"email": "nobody@example.com", "password": "secret1"}), None)
+        .await
+        .expect_error(401, "INVALID_CREDENTIALS");
     for bad in [
         json!({"name": "A", "email": "not-an-email", "password": "secret1"}),
         json!({"name": "A", "email": "a@example.com", "password": "12345"}),
@@ -510,14 +292,11 @@ pub async fn errors(api: &Api) {
         json!({"name": "A", "email": "a@example.com", "password": "secret1", "admin": true}),
         json!({"name": 7, "email": "a@example.com", "password": "secret1"}),
     ] {
-        api.post("/api/users/register", bad, None)
-            .await
-            .expect_error(400, "VALIDATION_ERROR");
+        api.post("/api/users/register", bad, None).await.expect_error(400, "VALIDATION_ERROR");
     }
 
     // Events.
-    let date =
-        booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
+    let date = booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
     for bad in [
         json!({"name": "X", "eventDate": "2001-01-01T00:00:00Z", "totalSeats": 5}),
         json!({"name": "X", "eventDate": "soon", "totalSeats": 5}),
@@ -528,25 +307,13 @@ pub async fn errors(api: &Api) {
         json!({"name": "X", "eventDate": date, "totalSeats": "5"}),
         json!({"name": "X", "eventDate": date, "totalSeats": 1e30}),
     ] {
-        api.post("/api/events", bad, Some(&admin))
-            .await
-            .expect_error(400, "VALIDATION_ERROR");
+        api.post("/api/events", bad, Some(&admin)).await.expect_error(400, "VALIDATION_ERROR");
     }
-    api.get("/api/events/01ARZ3NDEKTSV4RRFFQ69G5FAV", None)
-        .await
-        .expect_error(404, "NOT_FOUND");
-    api.get("/api/events/not-an-id", None)
-        .await
-        .expect_error(404, "NOT_FOUND");
-    api.get("/api/events?limit=0", None)
-        .await
-        .expect_error(400, "VALIDATION_ERROR");
-    api.get("/api/events?limit=101", None)
-        .await
-        .expect_error(400, "VALIDATION_ERROR");
-    api.get("/api/events?cursor=bogus", None)
-        .await
-        .expect_error(400, "VALIDATION_ERROR");
+    api.get("/api/events/01ARZ3NDEKTSV4RRFFQ69G5FAV", None).await.expect_error(404, "NOT_FOUND");
+    api.get("/api/events/not-an-id", None).await.expect_error(404, "NOT_FOUND");
+    api.get("/api/events?limit=0", None).await.expect_error(400, "VALIDATION_ERROR");
+    api.get("/api/events?limit=101", None).await.expect_error(400, "VALIDATION_ERROR");
+    api.get("/api/events?cursor=bogus", None).await.expect_error(400, "VALIDATION_ERROR");
 
     // Locks.
     for bad in [
@@ -560,22 +327,12 @@ pub async fn errors(api: &Api) {
         json!({"seats": 1, "idempotencyKey": "k"}),
         json!({"eventId": event_id, "seats": 1, "idempotencyKey": "k", "extra": 1}),
     ] {
-        api.post("/api/locks", bad, Some(&token))
-            .await
-            .expect_error(400, "VALIDATION_ERROR");
+        api.post("/api/locks", bad, Some(&token)).await.expect_error(400, "VALIDATION_ERROR");
     }
-    api.lock(&token, "01ARZ3NDEKTSV4RRFFQ69G5FAV", 1, "ghost")
-        .await
-        .expect_error(404, "NOT_FOUND");
-    api.lock(&token, "'; DROP TABLE events; --", 1, "inj")
-        .await
-        .expect_error(404, "NOT_FOUND");
-    api.lock(&token, &event_id, 4, "too-many")
-        .await
-        .expect_error(409, "SEATS_UNAVAILABLE");
-    api.get("/api/locks/lk_nonsense", Some(&token))
-        .await
-        .expect_error(404, "NOT_FOUND");
+    api.lock(&token, "01ARZ3NDEKTSV4RRFFQ69G5FAV", 1, "ghost").await.expect_error(404, "NOT_FOUND");
+    api.lock(&token, "'; DROP TABLE events; --", 1, "inj").await.expect_error(404, "NOT_FOUND");
+    api.lock(&token, &event_id, 4, "too-many").await.expect_error(409, "SEATS_UNAVAILABLE");
+    api.get("/api/locks/lk_nonsense", Some(&token)).await.expect_error(404, "NOT_FOUND");
     api.post(
         "/api/bookings/confirm",
         json!({"lockId": "lk_01ARZ3NDEKTSV4RRFFQ69G5FAV_0123456789abcdef0123456789abcdef"}),
@@ -583,67 +340,32 @@ pub async fn errors(api: &Api) {
     )
     .await
     .expect_error(404, "NOT_FOUND");
-    api.post("/api/bookings/confirm", json!({}), Some(&token))
-        .await
-        .expect_error(400, "VALIDATION_ERROR");
-    api.get("/api/bookings/bk_../../etc", Some(&token))
-        .await
-        .expect_error(404, "NOT_FOUND");
+    api.post("/api/bookings/confirm", json!({}), Some(&token)).await.expect_error(400, "VALIDATION_ERROR");
+    api.get("/api/bookings/bk_../../etc", Some(&token)).await.expect_error(404, "NOT_FOUND");
 
     // Bodies.
     let auth = format!("Bearer {token}");
     let h = [("authorization", auth.as_str())];
-    api.call(
-        "POST",
-        "/api/locks",
-        Payload::Raw(b"{\"eventId\":".to_vec()),
-        &h,
-    )
-    .await
-    .expect_error(400, "INVALID_JSON");
-    api.call("POST", "/api/locks", Payload::Raw(b"".to_vec()), &h)
-        .await
-        .expect_error(400, "INVALID_JSON");
-    api.call("POST", "/api/locks", Payload::Raw(b"[1,2]".to_vec()), &h)
-        .await
-        .expect_error(400, "VALIDATION_ERROR");
+    api.call("POST", "/api/locks", Payload::Raw(b"{\"eventId\":".to_vec()), &h).await.expect_error(400, "INVALID_JSON");
+    api.call("POST", "/api/locks", Payload::Raw(b"".to_vec()), &h).await.expect_error(400, "INVALID_JSON");
+    api.call("POST", "/api/locks", Payload::Raw(b"[1,2]".to_vec()), &h).await.expect_error(400, "VALIDATION_ERROR");
     let nested = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
-    api.call("POST", "/api/locks", Payload::Raw(nested.into_bytes()), &h)
-        .await
-        .expect_error(400, "INVALID_JSON");
+    api.call("POST", "/api/locks", Payload::Raw(nested.into_bytes()), &h).await.expect_error(400, "INVALID_JSON");
     let big = json!({"eventId": event_id, "seats": 1, "idempotencyKey": "x".repeat(70 * 1024)});
-    api.call("POST", "/api/locks", Payload::Json(big), &h)
-        .await
-        .expect_error(413, "PAYLOAD_TOO_LARGE");
+    api.call("POST", "/api/locks", Payload::Json(big), &h).await.expect_error(413, "PAYLOAD_TOO_LARGE");
     // A JSON body is accepted whatever its Content-Type.
-    let ct = [
-        ("authorization", auth.as_str()),
-        ("content-type", "text/plain"),
-    ];
+    let ct = [("authorization", auth.as_str()), ("content-type", "text/plain")];
     let plain = format!(r#"{{"eventId":"{event_id}","seats":1,"idempotencyKey":"plain"}}"#);
-    api.call("POST", "/api/locks", Payload::Raw(plain.into_bytes()), &ct)
-        .await
-        .expect(201);
+    api.call("POST", "/api/locks", Payload::Raw(plain.into_bytes()), &ct).await.expect(201);
 
     // Routes.
-    api.get("/api/nowhere", None)
-        .await
-        .expect_error(404, "NOT_FOUND");
-    api.call("PUT", "/api/locks", Payload::None, &h)
-        .await
-        .expect_error(405, "METHOD_NOT_ALLOWED");
-    api.call("DELETE", "/api/events", Payload::None, &h)
-        .await
-        .expect_error(405, "METHOD_NOT_ALLOWED");
-    api.call("GET", "/api/users/login", Payload::None, &[])
-        .await
-        .expect_error(405, "METHOD_NOT_ALLOWED");
+    api.get("/api/nowhere", None).await.expect_error(404, "NOT_FOUND");
+    api.call("PUT", "/api/locks", Payload::None, &h).await.expect_error(405, "METHOD_NOT_ALLOWED");
+    api.call("DELETE", "/api/events", Payload::None, &h).await.expect_error(405, "METHOD_NOT_ALLOWED");
+    api.call("GET", "/api/users/login", Payload::None, &[]).await.expect_error(405, "METHOD_NOT_ALLOWED");
 
     // Only the one good lock changed anything.
-    assert_eq!(
-        Api::assert_invariant(&api.inventory(&admin, &event_id).await),
-        2
-    );
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 2);
 }
 
 /// Lists: soonest event first with working cursors; bookings newest first.
@@ -651,17 +373,12 @@ pub async fn lists(api: &Api) {
     let admin = api.admin().await;
     let (token, _) = api.new_user().await;
     // Far-future dates, unique to this run, so the order is known whatever else exists.
-    let base =
-        booking_shared::time::now() + chrono::Duration::days(3000 + (rand_suffix() % 1000) as i64);
+    let base = booking_shared::time::now() + chrono::Duration::days(3000 + (rand_suffix() % 1000) as i64);
     let mut ids = Vec::new();
     for days in [3, 1, 2] {
         let date = booking_shared::time::format(base + chrono::Duration::days(days));
         let r = api
-            .post(
-                "/api/events",
-                json!({"name": format!("E{days}"), "eventDate": date, "totalSeats": 5}),
-                Some(&admin),
-            )
+            .post("/api/events", json!({"name": format!("E{days}"), "eventDate": date, "totalSeats": 5}), Some(&admin))
             .await;
         r.expect(201);
         ids.push((date, id(r.data())));
@@ -697,48 +414,25 @@ pub async fn lists(api: &Api) {
     let mut booking_ids = Vec::new();
     for k in ["b1", "b2", "b3"] {
         let lock = api.lock(&token, event_id, 1, k).await;
-        let b = api
-            .post(
-                "/api/bookings/confirm",
-                json!({"lockId": id(lock.data())}),
-                Some(&token),
-            )
-            .await;
+        let b = api.post("/api/bookings/confirm", json!({"lockId": id(lock.data())}), Some(&token)).await;
         b.expect(201);
         booking_ids.push(id(b.data()));
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let first = api.get("/api/bookings?limit=2", Some(&token)).await;
     first.expect(200);
-    let cursor = first.body["nextCursor"]
-        .as_str()
-        .expect("a second page")
-        .to_string();
-    let second = api
-        .get(
-            &format!("/api/bookings?limit=2&cursor={cursor}"),
-            Some(&token),
-        )
-        .await;
+    let cursor = first.body["nextCursor"].as_str().expect("a second page").to_string();
+    let second = api.get(&format!("/api/bookings?limit=2&cursor={cursor}"), Some(&token)).await;
     second.expect(200);
-    let listed: Vec<String> = first
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(second.data().as_array().unwrap())
-        .map(id)
-        .collect();
+    let listed: Vec<String> =
+        first.data().as_array().unwrap().iter().chain(second.data().as_array().unwrap()).map(id).collect();
     booking_ids.reverse();
     assert_eq!(listed, booking_ids, "newest first");
     // Another user's cursor is refused, not followed into the first user's bookings.
     let (other, _) = api.new_user().await;
-    api.get(
-        &format!("/api/bookings?limit=2&cursor={cursor}"),
-        Some(&other),
-    )
-    .await
-    .expect_error(400, "VALIDATION_ERROR");
+    api.get(&format!("/api/bookings?limit=2&cursor={cursor}"), Some(&other))
+        .await
+        .expect_error(400, "VALIDATION_ERROR");
 }
 
 fn rand_suffix() -> u64 {
@@ -758,21 +452,11 @@ pub async fn concurrency(api: &Api, clients: usize, seats: i64, in_flight: usize
         let event_id = event_id.clone();
         async move { api.lock(&token, &event_id, 1, &format!("race-{i}")).await }
     });
-    let replies: Vec<_> = futures::stream::iter(attempts)
-        .buffer_unordered(in_flight)
-        .collect()
-        .await;
+    let replies: Vec<_> = futures::stream::iter(attempts).buffer_unordered(in_flight).collect().await;
     let won = replies.iter().filter(|r| r.status == 201).count();
-    let sold_out = replies
-        .iter()
-        .filter(|r| r.status == 409 && r.code() == "SEATS_UNAVAILABLE")
-        .count();
+    let sold_out = replies.iter().filter(|r| r.status == 409 && r.code() == "SEATS_UNAVAILABLE").count();
     assert_eq!(won, seats as usize, "exactly the seats on sale are locked");
-    assert_eq!(
-        sold_out,
-        clients - seats as usize,
-        "everyone else is told the seats are gone"
-    );
+    assert_eq!(sold_out, clients - seats as usize, "everyone else is told the seats are gone");
     let inv = api.inventory(&admin, &event_id).await;
     assert_eq!(Api::assert_invariant(&inv), 0);
     assert_eq!(inv["lockedSeats"], seats);
@@ -786,16 +470,9 @@ pub async fn concurrency(api: &Api, clients: usize, seats: i64, in_flight: usize
         "{:?}",
         replies.iter().map(|r| &r.body).collect::<Vec<_>>()
     );
-    assert_eq!(
-        replies.iter().filter(|r| r.status == 201).count(),
-        1,
-        "one request creates the lock"
-    );
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1, "one request creates the lock");
     let first_id = replies[0].data()["_id"].clone();
-    assert!(
-        replies.iter().all(|r| r.data()["_id"] == first_id),
-        "every reply names the same lock"
-    );
+    assert!(replies.iter().all(|r| r.data()["_id"] == first_id), "every reply names the same lock");
     let inv = api.inventory(&admin, &event2).await;
     assert_eq!(Api::assert_invariant(&inv), 7, "seats taken once");
 }

@@ -44,15 +44,8 @@ async fn confirm(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let body: Confirm = http::json_body(req)?;
     let at = HoldRef::parse_lock_id(&body.lock_id).ok_or(Error::NotFound("lock"))?;
     let now = time::now();
-    let deadline = time::format(time::plus_seconds(
-        now,
-        deps.settings.payment_window_seconds,
-    ));
-    match deps
-        .store
-        .confirm(&at, &caller, &time::format(now), &deadline)
-        .await?
-    {
+    let deadline = time::format(time::plus_seconds(now, deps.settings.payment_window_seconds));
+    match deps.store.confirm(&at, &caller, &time::format(now), &deadline).await? {
         Confirmed::Created(b) => http::ok(StatusCode::CREATED, &b),
         Confirmed::Replayed(b) => http::ok(StatusCode::OK, &b),
     }
@@ -69,15 +62,7 @@ async fn pay(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Err
     let body: Pay = http::json_body(req)?;
     booking::validate_payment_reference(&body.payment_reference)?;
     let at = booking_ref(id)?;
-    let paid = deps
-        .store
-        .pay(
-            &at,
-            &caller,
-            &body.payment_reference,
-            &time::format(time::now()),
-        )
-        .await?;
+    let paid = deps.store.pay(&at, &caller, &body.payment_reference, &time::format(time::now())).await?;
     http::ok(StatusCode::OK, &paid)
 }
 
@@ -90,29 +75,20 @@ async fn cancel(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, 
     let caller = http::caller(deps, req)?;
     let _: Cancel = http::optional_json_body(req)?;
     let at = booking_ref(id)?;
-    let cancelled = deps
-        .store
-        .cancel(&at, &caller, &time::format(time::now()))
-        .await?;
+    let cancelled = deps.store.cancel(&at, &caller, &time::format(time::now())).await?;
     http::ok(StatusCode::OK, &cancelled)
 }
 
 async fn get(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
     let hold = deps.store.get_hold(&booking_ref(id)?).await?;
-    let booking = hold
-        .filter(|h| h.visible_to(&caller))
-        .and_then(|h| h.booking)
-        .ok_or(Error::NotFound("booking"))?;
+    let booking = hold.filter(|h| h.visible_to(&caller)).and_then(|h| h.booking).ok_or(Error::NotFound("booking"))?;
     http::ok(StatusCode::OK, &booking)
 }
 
 async fn list(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
     let (limit, cursor) = http::page_params(req)?;
-    let (bookings, next) = deps
-        .store
-        .list_bookings(&caller.user_id, limit, cursor.as_deref())
-        .await?;
+    let (bookings, next) = deps.store.list_bookings(&caller.user_id, limit, cursor.as_deref()).await?;
     http::page(&bookings, next)
 }

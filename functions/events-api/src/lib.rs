@@ -41,17 +41,8 @@ async fn create(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     http::admin(deps, req)?;
     let body: CreateEvent = http::json_body(req)?;
     let now = time::now();
-    let new = NewEvent::validate(
-        &body.name,
-        body.description.as_deref(),
-        &body.event_date,
-        body.total_seats,
-        now,
-    )?;
-    let event = deps
-        .store
-        .create_event(&new, &ids::new_id(), &time::format(now))
-        .await?;
+    let new = NewEvent::validate(&body.name, body.description.as_deref(), &body.event_date, body.total_seats, now)?;
+    let event = deps.store.create_event(&new, &ids::new_id(), &time::format(now)).await?;
     tracing::info!(event_id = %event.id, total_seats = event.total_seats, "event created");
     http::ok(StatusCode::CREATED, &event)
 }
@@ -63,23 +54,13 @@ async fn list(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get(deps: &Deps, id: &str) -> Result<Response<Body>, Error> {
-    let event = if ids::is_ulid(id) {
-        deps.store.get_event(id).await?
-    } else {
-        None
-    };
+    let event = if ids::is_ulid(id) { deps.store.get_event(id).await? } else { None };
     http::ok(StatusCode::OK, &event.ok_or(Error::NotFound("event"))?)
 }
 
 async fn inventory(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
     http::admin(deps, req)?;
-    let census = if ids::is_ulid(id) {
-        deps.store.census(id).await?
-    } else {
-        None
-    };
-    http::ok(
-        StatusCode::OK,
-        &census.ok_or(Error::NotFound("event"))?.inventory,
-    )
+    let now = time::format(time::now());
+    let census = if ids::is_ulid(id) { deps.store.census(id, &now).await? } else { None };
+    http::ok(StatusCode::OK, &census.ok_or(Error::NotFound("event"))?.inventory)
 }

@@ -45,22 +45,15 @@ async fn create_lock(deps: &Deps, req: &Request) -> Result<Response<Body>, Error
     let header_key = req
         .headers()
         .get("idempotency-key")
-        .map(|v| {
-            v.to_str()
-                .map_err(|_| Error::validation("the Idempotency-Key header must be printable text"))
-        })
+        .map(|v| v.to_str().map_err(|_| Error::validation("the Idempotency-Key header must be printable text")))
         .transpose()?;
     let key = match (body.idempotency_key.as_deref(), header_key) {
         (Some(b), Some(h)) if b != h => {
-            return Err(Error::validation(
-                "idempotencyKey in the body and the Idempotency-Key header differ",
-            ))
+            return Err(Error::validation("idempotencyKey in the body and the Idempotency-Key header differ"))
         }
         (Some(k), _) | (None, Some(k)) => k.to_string(),
         (None, None) => {
-            return Err(Error::validation(
-                "idempotencyKey is required (in the body or an Idempotency-Key header)",
-            ))
+            return Err(Error::validation("idempotencyKey is required (in the body or an Idempotency-Key header)"))
         }
     };
     lock::validate_idempotency_key(&key)?;
@@ -73,17 +66,8 @@ async fn create_lock(deps: &Deps, req: &Request) -> Result<Response<Body>, Error
     }
     let now = time::now();
     let expires_at = time::format(time::plus_seconds(now, deps.settings.lock_ttl_seconds));
-    let request = NewLock {
-        event_id: body.event_id,
-        user_id: caller.user_id,
-        seats: body.seats,
-        idempotency_key: key,
-    };
-    match deps
-        .store
-        .create_lock(&request, &time::format(now), &expires_at)
-        .await?
-    {
+    let request = NewLock { event_id: body.event_id, user_id: caller.user_id, seats: body.seats, idempotency_key: key };
+    match deps.store.create_lock(&request, &time::format(now), &expires_at).await? {
         Locked::Created(lock) => {
             tracing::info!(lock_id = %lock.id, event_id = %lock.event_id, seats = lock.seats, "lock created");
             http::ok(StatusCode::CREATED, &lock)
@@ -98,18 +82,13 @@ async fn get_lock(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>
         Some(at) => deps.store.get_hold(&at).await?,
         None => None,
     };
-    let hold = hold
-        .filter(|h| h.visible_to(&caller))
-        .ok_or(Error::NotFound("lock"))?;
+    let hold = hold.filter(|h| h.visible_to(&caller)).ok_or(Error::NotFound("lock"))?;
     http::ok(StatusCode::OK, &hold.lock)
 }
 
 async fn release_lock(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
     let at = HoldRef::parse_lock_id(id).ok_or(Error::NotFound("lock"))?;
-    let lock = deps
-        .store
-        .release_lock(&at, &caller, &time::format(time::now()))
-        .await?;
+    let lock = deps.store.release_lock(&at, &caller, &time::format(time::now())).await?;
     http::ok(StatusCode::OK, &lock)
 }

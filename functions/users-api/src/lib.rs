@@ -40,22 +40,10 @@ async fn register(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let name = user::validate_name(&body.name)?;
     let email = user::validate_email(&body.email)?;
     user::validate_password(&body.password)?;
-    let role = if deps.settings.is_admin_email(&email) {
-        user::Role::Admin
-    } else {
-        user::Role::User
-    };
-    let new_user = user::User {
-        id: ids::new_id(),
-        name,
-        email,
-        role,
-        created_at: time::format(time::now()),
-    };
+    let role = if deps.settings.is_admin_email(&email) { user::Role::Admin } else { user::Role::User };
+    let new_user = user::User { id: ids::new_id(), name, email, role, created_at: time::format(time::now()) };
     let hash = password::hash(body.password).await?;
-    deps.store
-        .create_user(&new_user, &user::email_key(&new_user.email), &hash)
-        .await?;
+    deps.store.create_user(&new_user, &user::email_key(&new_user.email), &hash).await?;
     tracing::info!(user_id = %new_user.id, role = ?new_user.role, "user registered");
     http::ok(StatusCode::CREATED, &new_user)
 }
@@ -76,9 +64,7 @@ async fn login(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     };
     // Unknown email and wrong password take the same time and get the same answer.
     let verified = password::verify(body.password, hash).await;
-    let found_user = found_user
-        .filter(|_| verified)
-        .ok_or(Error::InvalidCredentials)?;
+    let found_user = found_user.filter(|_| verified).ok_or(Error::InvalidCredentials)?;
     let issued = deps.tokens.issue(&found_user)?;
     http::ok(
         StatusCode::OK,
@@ -88,10 +74,6 @@ async fn login(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
 
 async fn me(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
-    let me = deps
-        .store
-        .get_user(&caller.user_id)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
+    let me = deps.store.get_user(&caller.user_id).await?.ok_or(Error::NotFound("user"))?;
     http::ok(StatusCode::OK, &me)
 }

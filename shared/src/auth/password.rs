@@ -1,7 +1,5 @@
 //! Argon2id password hashes in PHC string format (salt and parameters inside the string).
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 use crate::Error;
@@ -26,11 +24,7 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
         let ok = PasswordHash::new(&stored)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
         known && ok
     })
@@ -39,7 +33,8 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
 }
 
 /// A well-formed Argon2id hash (default parameters) whose digest was made up: no password matches it.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Y0kP1GH6wBxbiuQfoOdR/mT0ZgvJRVVPX4hmn1Aw5p8";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Y0kP1GH6wBxbiuQfoOdR/mT0ZgvJRVVPX4hmn1Aw5p8";
 
 #[cfg(test)]
 mod tests {

@@ -28,11 +28,7 @@ pub struct Issued {
 
 impl Tokens {
     pub fn new(secret: &[u8], ttl_seconds: u64) -> Self {
-        Tokens {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            ttl_seconds,
-        }
+        Tokens { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), ttl_seconds }
     }
 
     pub fn issue(&self, user: &User) -> Result<Issued, Error> {
@@ -42,18 +38,11 @@ impl Tokens {
     /// Issues a token as if at `issued_at` (tests use it to make expired tokens).
     pub fn issue_at(&self, user: &User, issued_at: time::Instant) -> Result<Issued, Error> {
         let expires = time::plus_seconds(issued_at, self.ttl_seconds);
-        let claims = Claims {
-            sub: user.id.clone(),
-            role: user.role,
-            iat: issued_at.timestamp(),
-            exp: expires.timestamp(),
-        };
+        let claims =
+            Claims { sub: user.id.clone(), role: user.role, iat: issued_at.timestamp(), exp: expires.timestamp() };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| Error::Internal(format!("token signing failed: {e}")))?;
-        Ok(Issued {
-            token,
-            expires_at: time::format(expires),
-        })
+        Ok(Issued { token, expires_at: time::format(expires) })
     }
 
     pub fn verify(&self, token: &str) -> Result<Caller, Error> {
@@ -62,10 +51,7 @@ impl Tokens {
         validation.set_required_spec_claims(&["exp", "sub"]);
         let data = decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|_| Error::Unauthorized("the bearer token is invalid or expired".into()))?;
-        Ok(Caller {
-            user_id: data.claims.sub,
-            role: data.claims.role,
-        })
+        Ok(Caller { user_id: data.claims.sub, role: data.claims.role })
     }
 }
 
@@ -75,13 +61,7 @@ mod tests {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
     fn user() -> User {
-        User {
-            id: "u1".into(),
-            name: "Ann".into(),
-            email: "a@x.io".into(),
-            role: Role::Admin,
-            created_at: "t".into(),
-        }
+        User { id: "u1".into(), name: "Ann".into(), email: "a@x.io".into(), role: Role::Admin, created_at: "t".into() }
     }
 
     #[test]
@@ -89,31 +69,21 @@ mod tests {
         let tokens = Tokens::new(b"0123456789abcdef0123456789abcdef", 60);
         let issued = tokens.issue(&user()).unwrap();
         let caller = tokens.verify(&issued.token).unwrap();
-        assert_eq!(
-            caller,
-            Caller {
-                user_id: "u1".into(),
-                role: Role::Admin
-            }
-        );
+        assert_eq!(caller, Caller { user_id: "u1".into(), role: Role::Admin });
     }
 
     #[test]
     fn rejects_expired_forged_and_unsigned_tokens() {
         let tokens = Tokens::new(b"0123456789abcdef0123456789abcdef", 60);
-        let old = tokens
-            .issue_at(&user(), time::now() - chrono::Duration::hours(2))
-            .unwrap();
+        let old = tokens.issue_at(&user(), time::now() - chrono::Duration::hours(2)).unwrap();
         assert!(tokens.verify(&old.token).is_err());
 
         let other = Tokens::new(b"another-secret-another-secret-xx", 60);
         assert!(tokens.verify(&other.issue(&user()).unwrap().token).is_err());
 
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD.encode(format!(
-            r#"{{"sub":"u1","role":"admin","iat":0,"exp":{}}}"#,
-            time::now().timestamp() + 600
-        ));
+        let body = URL_SAFE_NO_PAD
+            .encode(format!(r#"{{"sub":"u1","role":"admin","iat":0,"exp":{}}}"#, time::now().timestamp() + 600));
         assert!(tokens.verify(&format!("{header}.{body}.")).is_err());
         assert!(tokens.verify("not-a-token").is_err());
     }

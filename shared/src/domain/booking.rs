@@ -56,10 +56,7 @@ pub const PAYMENT_REFERENCE_MAX_CHARS: usize = 200;
 
 pub fn validate_payment_reference(reference: &str) -> Result<(), Error> {
     let n = reference.trim().chars().count();
-    if n == 0
-        || reference.chars().count() > PAYMENT_REFERENCE_MAX_CHARS
-        || reference.chars().any(char::is_control)
-    {
+    if n == 0 || reference.chars().count() > PAYMENT_REFERENCE_MAX_CHARS || reference.chars().any(char::is_control) {
         return Err(Error::validation(format!(
             "paymentReference must be 1 to {PAYMENT_REFERENCE_MAX_CHARS} printable characters"
         )));

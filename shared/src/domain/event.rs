@@ -46,27 +46,19 @@ impl NewEvent {
     ) -> Result<Self, Error> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
-            return Err(Error::validation(format!(
-                "name must be 1 to {NAME_MAX_CHARS} characters"
-            )));
+            return Err(Error::validation(format!("name must be 1 to {NAME_MAX_CHARS} characters")));
         }
         if description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX_CHARS) {
-            return Err(Error::validation(format!(
-                "description must be at most {DESCRIPTION_MAX_CHARS} characters"
-            )));
+            return Err(Error::validation(format!("description must be at most {DESCRIPTION_MAX_CHARS} characters")));
         }
         let date = time::parse(event_date).ok_or_else(|| {
-            Error::validation(
-                "eventDate must be an ISO-8601 timestamp such as 2030-01-29T19:30:00.000Z",
-            )
+            Error::validation("eventDate must be an ISO-8601 timestamp such as 2030-01-29T19:30:00.000Z")
         })?;
         if date <= now {
             return Err(Error::validation("eventDate must be in the future"));
         }
         if !(1..=MAX_TOTAL_SEATS).contains(&total_seats) {
-            return Err(Error::validation(format!(
-                "totalSeats must be an integer from 1 to {MAX_TOTAL_SEATS}"
-            )));
+            return Err(Error::validation(format!("totalSeats must be an integer from 1 to {MAX_TOTAL_SEATS}")));
         }
         Ok(NewEvent {
             name: name.to_string(),
@@ -158,8 +150,7 @@ mod tests {
 
     #[test]
     fn new_event_rules() {
-        let ok =
-            NewEvent::validate(" Gig ", None, "2027-01-01T20:00:00+02:00", 100, now()).unwrap();
+        let ok = NewEvent::validate(" Gig ", None, "2027-01-01T20:00:00+02:00", 100, now()).unwrap();
         assert_eq!(ok.name, "Gig");
         assert_eq!(ok.event_date, "2027-01-01T18:00:00.000Z");
         assert!(NewEvent::validate("Gig", None, "2026-05-01T00:00:00Z", 100, now()).is_err());
@@ -174,10 +165,7 @@ mod tests {
         use BookingStatus as B;
         use LockStatus as L;
         assert_eq!(seat_use(L::Active, None), SeatUse::Locked);
-        assert_eq!(
-            seat_use(L::Consumed, Some(B::PaymentPending)),
-            SeatUse::Pending
-        );
+        assert_eq!(seat_use(L::Consumed, Some(B::PaymentPending)), SeatUse::Pending);
         assert_eq!(seat_use(L::Consumed, Some(B::Confirmed)), SeatUse::Sold);
         assert_eq!(seat_use(L::Consumed, Some(B::Cancelled)), SeatUse::Free);
         assert_eq!(seat_use(L::Expired, Some(B::Expired)), SeatUse::Free);

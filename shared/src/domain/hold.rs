@@ -39,23 +39,18 @@ pub fn replayed_lock(existing: Hold, event_id: &str, seats: i64) -> Result<Lock,
 
 pub fn key_reused() -> Error {
     Error::IdempotencyKeyReused(
-        "this idempotency key was already used for a different request (eventId or seats differ)"
-            .into(),
+        "this idempotency key was already used for a different request (eventId or seats differ)".into(),
     )
 }
 
 /// Confirm was refused. `Ok` is the idempotent answer: the lock was confirmed before.
 pub fn refused_confirm(hold: Option<Hold>, caller: &Caller, now: &str) -> Result<Booking, Error> {
-    let hold = hold
-        .filter(|h| h.owned_by(caller))
-        .ok_or(Error::NotFound("lock"))?;
+    let hold = hold.filter(|h| h.owned_by(caller)).ok_or(Error::NotFound("lock"))?;
     if let Some(booking) = hold.booking {
         return Ok(booking);
     }
     Err(match hold.lock.status {
-        LockStatus::Active | LockStatus::Expired
-            if lock::is_expired(&hold.lock.expires_at, now) =>
-        {
+        LockStatus::Active | LockStatus::Expired if lock::is_expired(&hold.lock.expires_at, now) => {
             Error::LockExpired(hold.lock.expires_at)
         }
         status => Error::LockNotActive(status),
@@ -71,20 +66,10 @@ pub fn refused_release(hold: Option<Hold>, caller: &Caller) -> Error {
 }
 
 /// Pay was refused. `Ok` is the idempotent answer: already paid with this reference.
-pub fn refused_pay(
-    hold: Option<Hold>,
-    caller: &Caller,
-    reference: &str,
-    now: &str,
-) -> Result<Booking, Error> {
-    let booking = hold
-        .filter(|h| h.owned_by(caller))
-        .and_then(|h| h.booking)
-        .ok_or(Error::NotFound("booking"))?;
+pub fn refused_pay(hold: Option<Hold>, caller: &Caller, reference: &str, now: &str) -> Result<Booking, Error> {
+    let booking = hold.filter(|h| h.owned_by(caller)).and_then(|h| h.booking).ok_or(Error::NotFound("booking"))?;
     match booking.status {
-        BookingStatus::Confirmed if booking.payment_reference.as_deref() == Some(reference) => {
-            Ok(booking)
-        }
+        BookingStatus::Confirmed if booking.payment_reference.as_deref() == Some(reference) => Ok(booking),
         BookingStatus::PaymentPending | BookingStatus::Expired
             if booking::is_payment_window_closed(&booking.payment_expires_at, now) =>
         {
@@ -101,9 +86,7 @@ pub fn refused_cancel(hold: Option<Hold>, caller: &Caller, now: &str) -> Error {
     };
     match booking.status {
         // Past its window it is expired, whether or not the job has marked it yet.
-        BookingStatus::PaymentPending
-            if booking::is_payment_window_closed(&booking.payment_expires_at, now) =>
-        {
+        BookingStatus::PaymentPending if booking::is_payment_window_closed(&booking.payment_expires_at, now) => {
             Error::BookingNotPending(BookingStatus::Expired)
         }
         status => Error::BookingNotPending(status),
@@ -120,10 +103,7 @@ mod tests {
     const LATE: &str = "2026-01-29T11:06:00.000Z";
 
     fn caller(id: &str) -> Caller {
-        Caller {
-            user_id: id.into(),
-            role: Role::User,
-        }
+        Caller { user_id: id.into(), role: Role::User }
     }
 
     fn hold(status: LockStatus, booking: Option<BookingStatus>) -> Hold {
@@ -158,32 +138,20 @@ mod tests {
     #[test]
     fn replay_needs_the_same_event_and_seats() {
         assert!(replayed_lock(hold(LockStatus::Active, None), "e", 2).is_ok());
-        assert!(matches!(
-            replayed_lock(hold(LockStatus::Active, None), "e", 3),
-            Err(Error::IdempotencyKeyReused(_))
-        ));
-        assert!(matches!(
-            replayed_lock(hold(LockStatus::Active, None), "f", 2),
-            Err(Error::IdempotencyKeyReused(_))
-        ));
+        assert!(matches!(replayed_lock(hold(LockStatus::Active, None), "e", 3), Err(Error::IdempotencyKeyReused(_))));
+        assert!(matches!(replayed_lock(hold(LockStatus::Active, None), "f", 2), Err(Error::IdempotencyKeyReused(_))));
     }
 
     #[test]
     fn confirm_refusals() {
         let me = caller("u");
-        assert!(matches!(
-            refused_confirm(None, &me, T0),
-            Err(Error::NotFound(_))
-        ));
+        assert!(matches!(refused_confirm(None, &me, T0), Err(Error::NotFound(_))));
         assert!(matches!(
             refused_confirm(Some(hold(LockStatus::Active, None)), &caller("x"), T0),
             Err(Error::NotFound(_))
         ));
         // Expired by the clock, whether or not the job has marked it.
-        assert!(matches!(
-            refused_confirm(Some(hold(LockStatus::Active, None)), &me, LATE),
-            Err(Error::LockExpired(_))
-        ));
+        assert!(matches!(refused_confirm(Some(hold(LockStatus::Active, None)), &me, LATE), Err(Error::LockExpired(_))));
         assert!(matches!(
             refused_confirm(Some(hold(LockStatus::Expired, None)), &me, LATE),
             Err(Error::LockExpired(_))
@@ -193,15 +161,8 @@ mod tests {
             Err(Error::LockNotActive(LockStatus::Released))
         ));
         // Confirmed before: the same booking.
-        let replay = refused_confirm(
-            Some(hold(
-                LockStatus::Consumed,
-                Some(BookingStatus::PaymentPending),
-            )),
-            &me,
-            T0,
-        )
-        .unwrap();
+        let replay =
+            refused_confirm(Some(hold(LockStatus::Consumed, Some(BookingStatus::PaymentPending))), &me, T0).unwrap();
         assert_eq!(replay.id, "bk");
     }
 
@@ -210,50 +171,23 @@ mod tests {
         let me = caller("u");
         let paid = Some(hold(LockStatus::Consumed, Some(BookingStatus::Confirmed)));
         assert!(refused_pay(paid.clone(), &me, "ref-1", T0).is_ok());
-        assert!(matches!(
-            refused_pay(paid, &me, "ref-2", T0),
-            Err(Error::BookingNotPending(_))
-        ));
-        let pending = Some(hold(
-            LockStatus::Consumed,
-            Some(BookingStatus::PaymentPending),
-        ));
-        assert!(matches!(
-            refused_pay(pending, &me, "r", LATE),
-            Err(Error::PaymentWindowClosed(_))
-        ));
+        assert!(matches!(refused_pay(paid, &me, "ref-2", T0), Err(Error::BookingNotPending(_))));
+        let pending = Some(hold(LockStatus::Consumed, Some(BookingStatus::PaymentPending)));
+        assert!(matches!(refused_pay(pending, &me, "r", LATE), Err(Error::PaymentWindowClosed(_))));
         let expired = Some(hold(LockStatus::Expired, Some(BookingStatus::Expired)));
-        assert!(matches!(
-            refused_pay(expired, &me, "r", LATE),
-            Err(Error::PaymentWindowClosed(_))
-        ));
+        assert!(matches!(refused_pay(expired, &me, "r", LATE), Err(Error::PaymentWindowClosed(_))));
         let cancelled = Some(hold(LockStatus::Consumed, Some(BookingStatus::Cancelled)));
-        assert!(matches!(
-            refused_pay(cancelled, &me, "r", T0),
-            Err(Error::BookingNotPending(_))
-        ));
-        assert!(matches!(
-            refused_pay(Some(hold(LockStatus::Active, None)), &me, "r", T0),
-            Err(Error::NotFound(_))
-        ));
+        assert!(matches!(refused_pay(cancelled, &me, "r", T0), Err(Error::BookingNotPending(_))));
+        assert!(matches!(refused_pay(Some(hold(LockStatus::Active, None)), &me, "r", T0), Err(Error::NotFound(_))));
     }
 
     #[test]
     fn release_and_cancel_refusals() {
         let me = caller("u");
-        assert!(matches!(
-            refused_release(Some(hold(LockStatus::Released, None)), &me),
-            Error::LockNotActive(_)
-        ));
-        assert!(matches!(
-            refused_release(Some(hold(LockStatus::Active, None)), &caller("x")),
-            Error::NotFound(_)
-        ));
+        assert!(matches!(refused_release(Some(hold(LockStatus::Released, None)), &me), Error::LockNotActive(_)));
+        assert!(matches!(refused_release(Some(hold(LockStatus::Active, None)), &caller("x")), Error::NotFound(_)));
         let cancelled = Some(hold(LockStatus::Consumed, Some(BookingStatus::Cancelled)));
-        assert!(matches!(
-            refused_cancel(cancelled, &me, T0),
-            Error::BookingNotPending(BookingStatus::Cancelled)
-        ));
+        assert!(matches!(refused_cancel(cancelled, &me, T0), Error::BookingNotPending(BookingStatus::Cancelled)));
     }
 
     #[test]
@@ -261,9 +195,6 @@ mod tests {
         let h = hold(LockStatus::Active, None);
         assert!(h.visible_to(&caller("u")));
         assert!(!h.visible_to(&caller("x")));
-        assert!(h.visible_to(&Caller {
-            user_id: "x".into(),
-            role: Role::Admin
-        }));
+        assert!(h.visible_to(&Caller { user_id: "x".into(), role: Role::Admin }));
     }
 }

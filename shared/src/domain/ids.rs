@@ -14,9 +14,7 @@ pub fn new_id() -> String {
 
 /// A ULID as we print them: 26 characters of Crockford base32, upper case.
 pub fn is_ulid(s: &str) -> bool {
-    s.len() == 26
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    s.len() == 26 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
 /// 128 bits of SHA-256 over the caller and their idempotency key, hex.
@@ -54,14 +52,8 @@ impl HoldRef {
 
     fn parse(rest: &str) -> Option<Self> {
         let (event_id, hash) = rest.split_once('_')?;
-        let hex_ok = hash.len() == 32
-            && hash
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        (is_ulid(event_id) && hex_ok).then(|| HoldRef {
-            event_id: event_id.to_string(),
-            hash: hash.to_string(),
-        })
+        let hex_ok = hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        (is_ulid(event_id) && hex_ok).then(|| HoldRef { event_id: event_id.to_string(), hash: hash.to_string() })
     }
 }
 
@@ -71,10 +63,7 @@ mod tests {
 
     #[test]
     fn lock_and_booking_ids_round_trip() {
-        let r = HoldRef {
-            event_id: new_id(),
-            hash: hold_hash("u", "k"),
-        };
+        let r = HoldRef { event_id: new_id(), hash: hold_hash("u", "k") };
         assert_eq!(HoldRef::parse_lock_id(&r.lock_id()), Some(r.clone()));
         assert_eq!(HoldRef::parse_booking_id(&r.booking_id()), Some(r.clone()));
         assert_eq!(HoldRef::parse_booking_id(&r.lock_id()), None);

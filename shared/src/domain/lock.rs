@@ -54,9 +54,7 @@ pub const IDEMPOTENCY_KEY_MAX_CHARS: usize = 255;
 
 pub fn validate_seats(seats: i64, max_seats_per_lock: u32) -> Result<(), Error> {
     if !(1..=i64::from(max_seats_per_lock)).contains(&seats) {
-        return Err(Error::validation(format!(
-            "seats must be an integer from 1 to {max_seats_per_lock}"
-        )));
+        return Err(Error::validation(format!("seats must be an integer from 1 to {max_seats_per_lock}")));
     }
     Ok(())
 }

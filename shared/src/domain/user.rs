@@ -31,9 +31,7 @@ pub fn validate_name(name: &str) -> Result<String, Error> {
     let name = name.trim();
     let n = name.chars().count();
     if n == 0 || n > NAME_MAX_CHARS {
-        return Err(Error::validation(format!(
-            "name must be 1 to {NAME_MAX_CHARS} characters"
-        )));
+        return Err(Error::validation(format!("name must be 1 to {NAME_MAX_CHARS} characters")));
     }
     Ok(name.to_string())
 }
@@ -82,13 +80,8 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(
-            validate_email(" Ann@Example.com ").unwrap(),
-            "Ann@Example.com"
-        );
-        for bad in [
-            "", "ann", "ann@", "@x.io", "a@b", "a b@x.io", "a@x..io", "a@@x.io", "a@.x.io",
-        ] {
+        assert_eq!(validate_email(" Ann@Example.com ").unwrap(), "Ann@Example.com");
+        for bad in ["", "ann", "ann@", "@x.io", "a@b", "a b@x.io", "a@x..io", "a@@x.io", "a@.x.io"] {
             assert!(validate_email(bad).is_err(), "{bad}");
         }
         assert_eq!(email_key("Ann@Example.COM"), "ann@example.com");

@@ -43,33 +43,20 @@ pub fn error_status(e: &Error) -> StatusCode {
 fn json_response(status: StatusCode, body: Value) -> Response<Body> {
     let mut response = Response::new(Body::Text(body.to_string()));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
 /// `{"success": true, "data": ...}`
 pub fn ok<T: Serialize>(status: StatusCode, data: &T) -> Result<Response<Body>, Error> {
-    let data = serde_json::to_value(data)
-        .map_err(|e| Error::Internal(format!("response encoding failed: {e}")))?;
-    Ok(json_response(
-        status,
-        json!({ "success": true, "data": data }),
-    ))
+    let data = serde_json::to_value(data).map_err(|e| Error::Internal(format!("response encoding failed: {e}")))?;
+    Ok(json_response(status, json!({ "success": true, "data": data })))
 }
 
 /// `{"success": true, "data": [...], "nextCursor": ...}`
-pub fn page<T: Serialize>(
-    items: &[T],
-    next_cursor: Option<String>,
-) -> Result<Response<Body>, Error> {
-    let data = serde_json::to_value(items)
-        .map_err(|e| Error::Internal(format!("response encoding failed: {e}")))?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({ "success": true, "data": data, "nextCursor": next_cursor }),
-    ))
+pub fn page<T: Serialize>(items: &[T], next_cursor: Option<String>) -> Result<Response<Body>, Error> {
+    let data = serde_json::to_value(items).map_err(|e| Error::Internal(format!("response encoding failed: {e}")))?;
+    Ok(json_response(StatusCode::OK, json!({ "success": true, "data": data, "nextCursor": next_cursor })))
 }
 
 /// `{"success": false, "error": {code, message}}`. A 500 is logged with its cause and answered
@@ -82,18 +69,11 @@ pub fn error_response(e: &Error) -> Response<Body> {
             "internal error".to_string()
         }
         other => {
-            tracing::info!(
-                code = other.code(),
-                status = status.as_u16(),
-                "request refused"
-            );
+            tracing::info!(code = other.code(), status = status.as_u16(), "request refused");
             other.to_string()
         }
     };
-    json_response(
-        status,
-        json!({ "success": false, "error": { "code": e.code(), "message": message } }),
-    )
+    json_response(status, json!({ "success": false, "error": { "code": e.code(), "message": message } }))
 }
 
 pub fn respond(result: Result<Response<Body>, Error>) -> Response<Body> {
@@ -125,8 +105,8 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::InvalidJson("a JSON body is required".into()));
     }
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| Error::InvalidJson(format!("the body is not valid JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| Error::InvalidJson(format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(Error::validation("the body must be a JSON object"));
     }
@@ -148,17 +128,13 @@ pub fn caller(deps: &Deps, req: &Request) -> Result<Caller, Error> {
         .headers()
         .get(AUTHORIZATION)
         .ok_or_else(|| unauthorized("an Authorization: Bearer <token> header is required"))?;
-    let value = header
-        .to_str()
-        .map_err(|_| unauthorized("the Authorization header is malformed"))?;
+    let value = header.to_str().map_err(|_| unauthorized("the Authorization header is malformed"))?;
     let (scheme, token) = value
         .trim()
         .split_once(' ')
         .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(unauthorized(
-            "the Authorization header must be 'Bearer <token>'",
-        ));
+        return Err(unauthorized("the Authorization header must be 'Bearer <token>'"));
     }
     deps.tokens.verify(token.trim())
 }
@@ -181,16 +157,9 @@ pub fn page_params(req: &Request) -> Result<(i32, Option<String>), Error> {
             .parse::<i32>()
             .ok()
             .filter(|l| (1..=MAX_PAGE_LIMIT).contains(l))
-            .ok_or_else(|| {
-                Error::validation(format!(
-                    "limit must be an integer from 1 to {MAX_PAGE_LIMIT}"
-                ))
-            })?,
+            .ok_or_else(|| Error::validation(format!("limit must be an integer from 1 to {MAX_PAGE_LIMIT}")))?,
     };
-    let cursor = query
-        .first("cursor")
-        .filter(|c| !c.is_empty())
-        .map(str::to_string);
+    let cursor = query.first("cursor").filter(|c| !c.is_empty()).map(str::to_string);
     Ok((limit, cursor))
 }
 
@@ -214,51 +183,18 @@ mod tests {
 
     #[test]
     fn body_errors_have_the_contract_codes() {
-        assert_eq!(
-            json_body::<Thing>(&req("{")).unwrap_err().code(),
-            "INVALID_JSON"
-        );
-        assert_eq!(
-            json_body::<Thing>(&req("")).unwrap_err().code(),
-            "INVALID_JSON"
-        );
-        assert_eq!(
-            json_body::<Thing>(&req("[1]")).unwrap_err().code(),
-            "VALIDATION_ERROR"
-        );
-        assert_eq!(
-            json_body::<Thing>(&req(r#"{"n":"1"}"#)).unwrap_err().code(),
-            "VALIDATION_ERROR"
-        );
-        assert_eq!(
-            json_body::<Thing>(&req(r#"{"n":1,"x":2}"#))
-                .unwrap_err()
-                .code(),
-            "VALIDATION_ERROR"
-        );
-        assert_eq!(
-            json_body::<Thing>(&req(r#"{"n":1e400}"#))
-                .unwrap_err()
-                .code(),
-            "INVALID_JSON"
-        );
-        assert_eq!(
-            json_body::<Thing>(&req(&"[".repeat(10_000)))
-                .unwrap_err()
-                .code(),
-            "INVALID_JSON"
-        );
+        assert_eq!(json_body::<Thing>(&req("{")).unwrap_err().code(), "INVALID_JSON");
+        assert_eq!(json_body::<Thing>(&req("")).unwrap_err().code(), "INVALID_JSON");
+        assert_eq!(json_body::<Thing>(&req("[1]")).unwrap_err().code(), "VALIDATION_ERROR");
+        assert_eq!(json_body::<Thing>(&req(r#"{"n":"1"}"#)).unwrap_err().code(), "VALIDATION_ERROR");
+        assert_eq!(json_body::<Thing>(&req(r#"{"n":1,"x":2}"#)).unwrap_err().code(), "VALIDATION_ERROR");
+        assert_eq!(json_body::<Thing>(&req(r#"{"n":1e400}"#)).unwrap_err().code(), "INVALID_JSON");
+        assert_eq!(json_body::<Thing>(&req(&"[".repeat(10_000))).unwrap_err().code(), "INVALID_JSON");
         let big = format!(r#"{{"n":1,"pad":"{}"}}"#, "x".repeat(MAX_BODY_BYTES));
-        assert_eq!(
-            json_body::<Thing>(&req(&big)).unwrap_err().code(),
-            "PAYLOAD_TOO_LARGE"
-        );
+        assert_eq!(json_body::<Thing>(&req(&big)).unwrap_err().code(), "PAYLOAD_TOO_LARGE");
         assert!(json_body::<Thing>(&req(r#"{"n":1}"#)).is_ok());
         let invalid_utf8 = Request::new(Body::Binary(vec![b'{', 0xff, 0xfe, b'}']));
-        assert_eq!(
-            json_body::<Thing>(&invalid_utf8).unwrap_err().code(),
-            "INVALID_JSON"
-        );
+        assert_eq!(json_body::<Thing>(&invalid_utf8).unwrap_err().code(), "INVALID_JSON");
     }
 
     #[test]

@@ -16,11 +16,7 @@ pub struct Route {
 }
 
 const fn r(method: &'static str, path: &'static str, function: &'static str) -> Route {
-    Route {
-        method,
-        path,
-        function,
-    }
+    Route { method, path, function }
 }
 
 pub const ROUTES: &[Route] = &[
@@ -66,10 +62,8 @@ pub fn match_path(template: &str, path: &str) -> Option<Vec<String>> {
 /// The route for (method, path), preferring literal segments over parameters
 /// (`/api/bookings/confirm` over `/api/bookings/{id}`).
 pub fn resolve(method: &str, path: &str) -> Result<(&'static Route, Vec<String>), Error> {
-    let mut candidates: Vec<(&'static Route, Vec<String>)> = ROUTES
-        .iter()
-        .filter_map(|r| match_path(r.path, path).map(|p| (r, p)))
-        .collect();
+    let mut candidates: Vec<(&'static Route, Vec<String>)> =
+        ROUTES.iter().filter_map(|r| match_path(r.path, path).map(|p| (r, p))).collect();
     if candidates.is_empty() {
         return Err(Error::NotFound("route"));
     }
@@ -99,22 +93,10 @@ mod tests {
 
     #[test]
     fn known_paths_with_other_methods_are_405_unknown_are_404() {
-        assert_eq!(
-            resolve("PUT", "/api/locks").unwrap_err().code(),
-            "METHOD_NOT_ALLOWED"
-        );
-        assert_eq!(
-            resolve("GET", "/api/bookings/confirm").unwrap_err().code(),
-            "METHOD_NOT_ALLOWED"
-        );
-        assert_eq!(
-            resolve("GET", "/api/nowhere").unwrap_err().code(),
-            "NOT_FOUND"
-        );
-        assert_eq!(
-            resolve("GET", "/api/events/a/b/c").unwrap_err().code(),
-            "NOT_FOUND"
-        );
+        assert_eq!(resolve("PUT", "/api/locks").unwrap_err().code(), "METHOD_NOT_ALLOWED");
+        assert_eq!(resolve("GET", "/api/bookings/confirm").unwrap_err().code(), "METHOD_NOT_ALLOWED");
+        assert_eq!(resolve("GET", "/api/nowhere").unwrap_err().code(), "NOT_FOUND");
+        assert_eq!(resolve("GET", "/api/events/a/b/c").unwrap_err().code(), "NOT_FOUND");
     }
 
     #[test]

@@ -24,9 +24,7 @@ pub enum Confirmed {
 }
 
 fn booking_of(item: super::items::Item) -> Result<Booking, Error> {
-    from_item::<HoldItem>(item)?
-        .booking()
-        .ok_or_else(|| Error::Internal("written booking is incomplete".into()))
+    from_item::<HoldItem>(item)?.booking().ok_or_else(|| Error::Internal("written booking is incomplete".into()))
 }
 
 impl Store {
@@ -47,7 +45,9 @@ impl Store {
                  paymentExpiresAt = :deadline, bookingCreatedAt = :now, bookingUpdatedAt = :now, \
                  bookingExpiryBucket = :bucket, userKey = :userKey, userSort = :userSort REMOVE lockExpiryBucket",
             )
-            .condition_expression("attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND expiresAt >= :now")
+            .condition_expression(
+                "attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND expiresAt >= :now",
+            )
             .expression_attribute_values(":consumed", s(LockStatus::Consumed.as_str()))
             .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
             .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
@@ -64,24 +64,16 @@ impl Store {
                 tracing::info!(booking_id = %booking.id, lock_id = %booking.seat_lock_id, seats = booking.seats, "lock confirmed");
                 Ok(Confirmed::Created(booking))
             }
-            Err(WriteError::Refused(old)) => hold::refused_confirm(
-                hold_from(old.first().and_then(Option::as_ref))?,
-                caller,
-                now,
-            )
-            .map(Confirmed::Replayed),
+            Err(WriteError::Refused(old)) => {
+                hold::refused_confirm(hold_from(old.first().and_then(Option::as_ref))?, caller, now)
+                    .map(Confirmed::Replayed)
+            }
             Err(WriteError::Store(e)) => Err(e.into()),
         }
     }
 
     /// The owner pays a PAYMENT_PENDING booking inside its window.
-    pub async fn pay(
-        &self,
-        at: &HoldRef,
-        caller: &Caller,
-        reference: &str,
-        now: &str,
-    ) -> Result<Booking, Error> {
+    pub async fn pay(&self, at: &HoldRef, caller: &Caller, reference: &str, now: &str) -> Result<Booking, Error> {
         let request = self
             .update_hold(at)
             .update_expression(
@@ -102,12 +94,9 @@ impl Store {
                 tracing::info!(booking_id = %booking.id, seats = booking.seats, "booking paid");
                 Ok(booking)
             }
-            Err(WriteError::Refused(old)) => hold::refused_pay(
-                hold_from(old.first().and_then(Option::as_ref))?,
-                caller,
-                reference,
-                now,
-            ),
+            Err(WriteError::Refused(old)) => {
+                hold::refused_pay(hold_from(old.first().and_then(Option::as_ref))?, caller, reference, now)
+            }
             Err(WriteError::Store(e)) => Err(e.into()),
         }
     }
@@ -117,10 +106,7 @@ impl Store {
     /// rendered from that read is exact; if it changed meanwhile (paid while cancelling), read again.
     pub async fn cancel(&self, at: &HoldRef, caller: &Caller, now: &str) -> Result<Booking, Error> {
         for _ in 0..CANCEL_ATTEMPTS {
-            let current = self
-                .hold_item(at)
-                .await?
-                .filter(|h| h.user_id == caller.user_id);
+            let current = self.hold_item(at).await?.filter(|h| h.user_id == caller.user_id);
             let Some(seen) = current.as_ref().and_then(HoldItem::booking) else {
                 return Err(Error::NotFound("booking"));
             };
@@ -147,11 +133,7 @@ impl Store {
             match self.transact(writes).await {
                 Ok(()) => {
                     tracing::info!(booking_id = %seen.id, seats = seen.seats, "booking cancelled");
-                    return Ok(Booking {
-                        status: BookingStatus::Cancelled,
-                        updated_at: now.into(),
-                        ..seen
-                    });
+                    return Ok(Booking { status: BookingStatus::Cancelled, updated_at: now.into(), ..seen });
                 }
                 Err(WriteError::Store(e)) => return Err(e.into()),
                 Err(WriteError::Refused(old)) => {
@@ -159,18 +141,14 @@ impl Store {
                     let changed = old
                         .as_ref()
                         .and_then(|h| h.booking.as_ref())
-                        .is_some_and(|b| {
-                            b.status != seen.status && b.status == BookingStatus::Confirmed
-                        });
+                        .is_some_and(|b| b.status != seen.status && b.status == BookingStatus::Confirmed);
                     if !changed {
                         return Err(hold::refused_cancel(old, caller, now));
                     }
                 }
             }
         }
-        Err(Error::Internal(
-            "booking kept changing while being cancelled".into(),
-        ))
+        Err(Error::Internal("booking kept changing while being cancelled".into()))
     }
 
     /// The caller's bookings, newest first.
@@ -188,15 +166,7 @@ impl Store {
         let any = |_: &str| true;
         let start = cursor
             .map(|c| {
-                decode_cursor(
-                    c,
-                    &[
-                        ("PK", &event_pk),
-                        ("SK", &hold_sk),
-                        ("userKey", &user_key),
-                        ("userSort", &any),
-                    ],
-                )
+                decode_cursor(c, &[("PK", &event_pk), ("SK", &hold_sk), ("userKey", &user_key), ("userSort", &any)])
             })
             .transpose()?;
         let page = self
@@ -212,11 +182,7 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::sdk)?;
-        let bookings = page
-            .items()
-            .iter()
-            .map(|i| booking_of(i.clone()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let bookings = page.items().iter().map(|i| booking_of(i.clone())).collect::<Result<Vec<_>, _>>()?;
         Ok((bookings, encode_cursor(page.last_evaluated_key())))
     }
 }

@@ -3,12 +3,27 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
 
+use super::expiry::StaleHold;
 use super::items::{decode_cursor, encode_cursor, from_item, key, n, s, to_item, EventItem, Item};
 use super::keys;
 use super::{Store, StoreError};
+use crate::domain::booking::{self, BookingStatus};
 use crate::domain::event::{seat_use, Event, Inventory, NewEvent};
-use crate::domain::{booking::BookingStatus, lock::LockStatus};
+use crate::domain::lock::{self, LockStatus};
 use crate::Error;
+
+/// What a census reads of each hold.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HoldSeats {
+    lock_id: String,
+    booking_id: Option<String>,
+    seats: i64,
+    lock_status: LockStatus,
+    booking_status: Option<BookingStatus>,
+    expires_at: String,
+    payment_expires_at: Option<String>,
+}
 
 /// How many times a census re-reads when seats moved while it counted.
 const CENSUS_ATTEMPTS: usize = 5;
@@ -20,6 +35,10 @@ pub struct Census {
     pub version: i64,
     /// False if seats kept moving through every attempt; the counts are then approximate.
     pub settled: bool,
+    /// Holds past their deadline but still holding seats (ACTIVE locks, PAYMENT_PENDING
+    /// bookings), found in the event's own partition, so recovery can expire them even if an
+    /// expiry index never listed them (an item written by hand without its bucket, say).
+    pub stale: Vec<StaleHold>,
 }
 
 impl Store {
@@ -70,26 +89,14 @@ impl Store {
 
     /// Soonest first. The index holds keys only (so seat changes never write to it); the page's
     /// events are then read consistently from the table, so `availableSeats` is current.
-    pub async fn list_events(
-        &self,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<(Vec<Event>, Option<String>), Error> {
+    pub async fn list_events(&self, limit: i32, cursor: Option<&str>) -> Result<(Vec<Event>, Option<String>), Error> {
         let event_pk = |v: &str| v.starts_with("EVENT#");
         let event_sk = |v: &str| v == keys::EVENT_SK;
         let list_key = |v: &str| v == keys::EVENT_LIST_KEY;
         let any = |_: &str| true;
         let start = cursor
             .map(|c| {
-                decode_cursor(
-                    c,
-                    &[
-                        ("PK", &event_pk),
-                        ("SK", &event_sk),
-                        ("listKey", &list_key),
-                        ("listSort", &any),
-                    ],
-                )
+                decode_cursor(c, &[("PK", &event_pk), ("SK", &event_sk), ("listKey", &list_key), ("listSort", &any)])
             })
             .transpose()?;
         let page = self
@@ -107,21 +114,12 @@ impl Store {
         let keys_in_order: Vec<Item> = page
             .items()
             .iter()
-            .map(|i| {
-                i.iter()
-                    .filter(|(k, _)| *k == "PK" || *k == "SK")
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
+            .map(|i| i.iter().filter(|(k, _)| *k == "PK" || *k == "SK").map(|(k, v)| (k.clone(), v.clone())).collect())
             .collect();
         let mut found = self.batch_get(keys_in_order.clone()).await?;
         let events = keys_in_order
             .iter()
-            .filter_map(|k| {
-                k.get("PK")
-                    .and_then(|pk| pk.as_s().ok())
-                    .and_then(|pk| found.remove(pk))
-            })
+            .filter_map(|k| k.get("PK").and_then(|pk| pk.as_s().ok()).and_then(|pk| found.remove(pk)))
             .map(|item| from_item::<EventItem>(item).map(Event::from))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((events, encode_cursor(page.last_evaluated_key())))
@@ -135,14 +133,9 @@ impl Store {
         while !pending.is_empty() {
             rounds += 1;
             if rounds > 10 {
-                return Err(StoreError::Invalid(
-                    "BatchGetItem kept returning unprocessed keys".into(),
-                ));
+                return Err(StoreError::Invalid("BatchGetItem kept returning unprocessed keys".into()));
             }
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(pending))
-                .consistent_read(true)
-                .build()?;
+            let request = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(true).build()?;
             let out = self
                 .client()
                 .batch_get_item()
@@ -150,20 +143,12 @@ impl Store {
                 .send()
                 .await
                 .map_err(StoreError::sdk)?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(self.table()))
-                .unwrap_or_default()
-            {
+            for item in out.responses.and_then(|mut r| r.remove(self.table())).unwrap_or_default() {
                 if let Some(pk) = item.get("PK").and_then(|pk| pk.as_s().ok()).cloned() {
                     found.insert(pk, item);
                 }
             }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(self.table()))
-                .map(|k| k.keys)
-                .unwrap_or_default();
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(self.table())).map(|k| k.keys).unwrap_or_default();
         }
         Ok(found)
     }
@@ -171,18 +156,11 @@ impl Store {
     /// The event side of every transaction that hands seats back (release, cancel, both expiry
     /// jobs): `availableSeats` up by `seats` and `version` bumped, in the same transaction as the
     /// hold's own conditional update, so the seats come back exactly once.
-    pub(crate) fn return_seats(
-        &self,
-        event_id: &str,
-        seats: i64,
-        now: &str,
-    ) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn return_seats(&self, event_id: &str, seats: i64, now: &str) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(key(keys::event_pk(event_id), keys::EVENT_SK)))
-            .update_expression(
-                "SET availableSeats = availableSeats + :seats, updatedAt = :now ADD #version :one",
-            )
+            .update_expression("SET availableSeats = availableSeats + :seats, updatedAt = :now ADD #version :one")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":seats", n(seats))
@@ -195,27 +173,32 @@ impl Store {
     /// Counts the event's seats from its holds with strongly consistent reads (the holds live in
     /// the event's own partition, so no index lag), between two reads of the event's `version`.
     /// If `version` moved, seats moved while counting: count again.
-    pub async fn census(&self, event_id: &str) -> Result<Option<Census>, Error> {
+    pub async fn census(&self, event_id: &str, now: &str) -> Result<Option<Census>, Error> {
         let mut last = None;
         for _ in 0..CENSUS_ATTEMPTS {
-            let Some(before) = self.event_item(event_id).await? else {
-                return Ok(None);
-            };
-            let mut inventory =
-                Inventory::new(event_id, before.total_seats, before.available_seats);
-            self.for_each_hold(event_id, |seats, lock, booking| {
-                inventory.add(seats, seat_use(lock, booking))
+            let Some(before) = self.event_item(event_id).await? else { return Ok(None) };
+            let mut inventory = Inventory::new(event_id, before.total_seats, before.available_seats);
+            let mut stale = Vec::new();
+            self.for_each_hold(event_id, |h| {
+                inventory.add(h.seats, seat_use(h.lock_status, h.booking_status));
+                let lock_stale = h.lock_status == LockStatus::Active
+                    && h.booking_status.is_none()
+                    && lock::is_expired(&h.expires_at, now);
+                let booking_stale = h.booking_status == Some(BookingStatus::PaymentPending)
+                    && h.payment_expires_at.as_deref().is_some_and(|d| booking::is_payment_window_closed(d, now));
+                if lock_stale || booking_stale {
+                    stale.push(StaleHold {
+                        event_id: event_id.to_string(),
+                        lock_id: h.lock_id,
+                        booking_id: h.booking_id,
+                        seats: h.seats,
+                    });
+                }
             })
             .await?;
-            let Some(after) = self.event_item(event_id).await? else {
-                return Ok(None);
-            };
+            let Some(after) = self.event_item(event_id).await? else { return Ok(None) };
             let settled = after.version == before.version;
-            last = Some(Census {
-                inventory,
-                version: before.version,
-                settled,
-            });
+            last = Some(Census { inventory, version: before.version, settled, stale });
             if settled {
                 break;
             }
@@ -223,18 +206,7 @@ impl Store {
         Ok(last)
     }
 
-    async fn for_each_hold(
-        &self,
-        event_id: &str,
-        mut visit: impl FnMut(i64, LockStatus, Option<BookingStatus>),
-    ) -> Result<(), StoreError> {
-        #[derive(serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct SeatsOnly {
-            seats: i64,
-            lock_status: LockStatus,
-            booking_status: Option<BookingStatus>,
-        }
+    async fn for_each_hold(&self, event_id: &str, mut visit: impl FnMut(HoldSeats)) -> Result<(), StoreError> {
         let mut start = None;
         loop {
             let page = self
@@ -244,15 +216,16 @@ impl Store {
                 .key_condition_expression("PK = :pk AND begins_with(SK, :hold)")
                 .expression_attribute_values(":pk", s(keys::event_pk(event_id)))
                 .expression_attribute_values(":hold", s(keys::HOLD_SK_PREFIX))
-                .projection_expression("seats, lockStatus, bookingStatus")
+                .projection_expression(
+                    "lockId, bookingId, seats, lockStatus, bookingStatus, expiresAt, paymentExpiresAt",
+                )
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(StoreError::sdk)?;
             for item in page.items() {
-                let h: SeatsOnly = from_item(item.clone())?;
-                visit(h.seats, h.lock_status, h.booking_status);
+                visit(from_item(item.clone())?);
             }
             start = page.last_evaluated_key;
             if start.is_none() {

@@ -190,18 +190,13 @@ impl HoldItem {
     }
 
     pub fn hold(&self) -> Hold {
-        Hold {
-            lock: self.lock(),
-            booking: self.booking(),
-        }
+        Hold { lock: self.lock(), booking: self.booking() }
     }
 }
 
 /// Parses an item returned by DynamoDB (for example the old item of a failed condition).
 pub fn hold_from(item: Option<&Item>) -> Result<Option<Hold>, StoreError> {
-    item.filter(|i| !i.is_empty())
-        .map(|i| from_item::<HoldItem>(i.clone()).map(|h| h.hold()))
-        .transpose()
+    item.filter(|i| !i.is_empty()).map(|i| from_item::<HoldItem>(i.clone()).map(|h| h.hold())).transpose()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -262,13 +257,8 @@ pub struct IdempotencyItem {
 /// List cursors: the `LastEvaluatedKey`, opaque to clients (base64url of its string attributes).
 pub fn encode_cursor(last_key: Option<&Item>) -> Option<String> {
     let key = last_key?;
-    let plain: HashMap<&String, &String> = key
-        .iter()
-        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s)))
-        .collect();
-    serde_json::to_vec(&plain)
-        .ok()
-        .map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+    let plain: HashMap<&String, &String> = key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s))).collect();
+    serde_json::to_vec(&plain).ok().map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// What one attribute of a cursor must look like.
@@ -278,16 +268,11 @@ pub type CursorRule<'a> = (&'a str, &'a dyn Fn(&str) -> bool);
 /// check, so a forged cursor can neither reach DynamoDB as a malformed start key nor start a
 /// page in someone else's partition.
 pub fn decode_cursor(cursor: &str, rules: &[CursorRule<'_>]) -> Result<Item, Error> {
-    let invalid =
-        || Error::validation("cursor is not valid; pass the nextCursor of a previous page");
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor.as_bytes())
-        .map_err(|_| invalid())?;
+    let invalid = || Error::validation("cursor is not valid; pass the nextCursor of a previous page");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).map_err(|_| invalid())?;
     let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let valid = plain.len() == rules.len()
-        && rules
-            .iter()
-            .all(|(name, check)| plain.get(*name).is_some_and(|v| check(v)));
+    let valid =
+        plain.len() == rules.len() && rules.iter().all(|(name, check)| plain.get(*name).is_some_and(|v| check(v)));
     if !valid {
         return Err(invalid());
     }
@@ -300,18 +285,12 @@ mod tests {
 
     #[test]
     fn fresh_lock_is_in_the_expiry_index_and_not_the_user_index() {
-        let at = HoldRef {
-            event_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV".into(),
-            hash: "ab".repeat(16),
-        };
+        let at = HoldRef { event_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV".into(), hash: "ab".repeat(16) };
         let item = to_item(&HoldItem::new_lock(&at, "u", 2, "k", "t0", "t1")).unwrap();
         assert!(item.contains_key("lockExpiryBucket"));
         assert!(!item.contains_key("bookingExpiryBucket"));
         assert_eq!(item["expiresAt"], s("t1"));
-        assert!(
-            !item.contains_key("userKey"),
-            "sparse index attributes must be absent, not null"
-        );
+        assert!(!item.contains_key("userKey"), "sparse index attributes must be absent, not null");
         assert!(!item.contains_key("bookingId"));
         let back: HoldItem = from_item(item).unwrap();
         assert_eq!(back.hold().booking, None);
@@ -324,16 +303,10 @@ mod tests {
         let c = encode_cursor(Some(&last)).unwrap();
         let any = |_: &str| true;
         let event_pk = |v: &str| v.starts_with("EVENT#");
-        assert_eq!(
-            decode_cursor(&c, &[("PK", &event_pk), ("SK", &any)]).unwrap(),
-            last
-        );
+        assert_eq!(decode_cursor(&c, &[("PK", &event_pk), ("SK", &any)]).unwrap(), last);
         assert!(decode_cursor(&c, &[("PK", &any), ("SK", &any), ("listKey", &any)]).is_err());
         let user_pk = |v: &str| v.starts_with("USER#");
-        assert!(
-            decode_cursor(&c, &[("PK", &user_pk), ("SK", &any)]).is_err(),
-            "values are checked"
-        );
+        assert!(decode_cursor(&c, &[("PK", &user_pk), ("SK", &any)]).is_err(), "values are checked");
         assert!(decode_cursor("!!", &[("PK", &any)]).is_err());
         assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("[1]"), &[("PK", &any)]).is_err());
     }

@@ -77,10 +77,7 @@ impl ExpiryKind {
 
     /// The bucket of a hold with this hash.
     pub fn bucket_for(self, hash: &str) -> String {
-        let shard = hash
-            .bytes()
-            .fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b as u32))
-            % EXPIRY_SHARDS;
+        let shard = hash.bytes().fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b as u32)) % EXPIRY_SHARDS;
         self.bucket(shard)
     }
 
@@ -117,10 +114,7 @@ mod tests {
         assert_eq!(all.len(), EXPIRY_SHARDS as usize);
         let b = ExpiryKind::Lock.bucket_for("0123456789abcdef0123456789abcdef");
         assert!(all.contains(&b));
-        assert_eq!(
-            b,
-            ExpiryKind::Lock.bucket_for("0123456789abcdef0123456789abcdef")
-        );
+        assert_eq!(b, ExpiryKind::Lock.bucket_for("0123456789abcdef0123456789abcdef"));
         assert!(ExpiryKind::Booking.bucket_for("x").starts_with("BOOKING#"));
     }
 }

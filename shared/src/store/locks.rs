@@ -1,9 +1,7 @@
 //! Seat locks: take, read, release. Each state change is one `TransactWriteItems` whose
 //! conditions carry the rules; see `TABLE_DESIGN.md`.
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{
-    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
 use super::items::{from_item, hold_from, key, n, s, to_item, HoldItem, IdempotencyItem, Item};
 use super::keys;
@@ -44,24 +42,9 @@ impl Store {
     /// If a condition fails DynamoDB returns the old items, and they say why: an existing hold is
     /// a replay (or key reuse), an existing claim is key reuse, else the event decides between
     /// NOT_FOUND, EVENT_CLOSED and SEATS_UNAVAILABLE. Nothing is read first.
-    pub async fn create_lock(
-        &self,
-        req: &NewLock,
-        now: &str,
-        expires_at: &str,
-    ) -> Result<Locked, Error> {
-        let at = HoldRef {
-            event_id: req.event_id.clone(),
-            hash: ids::hold_hash(&req.user_id, &req.idempotency_key),
-        };
-        let hold = HoldItem::new_lock(
-            &at,
-            &req.user_id,
-            req.seats,
-            &req.idempotency_key,
-            now,
-            expires_at,
-        );
+    pub async fn create_lock(&self, req: &NewLock, now: &str, expires_at: &str) -> Result<Locked, Error> {
+        let at = HoldRef { event_id: req.event_id.clone(), hash: ids::hold_hash(&req.user_id, &req.idempotency_key) };
+        let hold = HoldItem::new_lock(&at, &req.user_id, req.seats, &req.idempotency_key, now, expires_at);
         let claim = IdempotencyItem {
             pk: keys::idempotency_pk(&req.user_id, &at.hash),
             sk: keys::IDEMPOTENCY_SK.into(),
@@ -78,9 +61,7 @@ impl Store {
                         .table_name(self.table())
                         .set_item(Some(item))
                         .condition_expression("attribute_not_exists(PK)")
-                        .return_values_on_condition_check_failure(
-                            ReturnValuesOnConditionCheckFailure::AllOld,
-                        )
+                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                         .build()?,
                 )
                 .build())
@@ -88,12 +69,8 @@ impl Store {
         let take_seats = Update::builder()
             .table_name(self.table())
             .set_key(Some(key(keys::event_pk(&req.event_id), keys::EVENT_SK)))
-            .update_expression(
-                "SET availableSeats = availableSeats - :seats, updatedAt = :now ADD #version :one",
-            )
-            .condition_expression(
-                "attribute_exists(PK) AND availableSeats >= :seats AND eventDate > :now",
-            )
+            .update_expression("SET availableSeats = availableSeats - :seats, updatedAt = :now ADD #version :one")
+            .condition_expression("attribute_exists(PK) AND availableSeats >= :seats AND eventDate > :now")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":seats", n(req.seats))
             .expression_attribute_values(":now", s(now))
@@ -124,15 +101,10 @@ impl Store {
                 if !event::is_open(&event.event_date, now) {
                     Err(Error::EventClosed(event.event_date))
                 } else {
-                    Err(Error::SeatsUnavailable {
-                        available: event.available_seats,
-                        requested: req.seats,
-                    })
+                    Err(Error::SeatsUnavailable { available: event.available_seats, requested: req.seats })
                 }
             }
-            _ => Err(Error::Internal(
-                "lock refused without a failed condition".into(),
-            )),
+            _ => Err(Error::Internal("lock refused without a failed condition".into())),
         }
     }
 
@@ -155,17 +127,11 @@ impl Store {
 
     /// An `UpdateItem` on a hold, for the single-item transitions (confirm, pay).
     pub(crate) fn update_hold(&self, at: &HoldRef) -> UpdateItemFluentBuilder {
-        self.client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(hold_key(at)))
+        self.client().update_item().table_name(self.table()).set_key(Some(hold_key(at)))
     }
 
     /// The hold half of a transaction that also hands seats back.
-    pub(crate) fn hold_transition(
-        &self,
-        at: &HoldRef,
-    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    pub(crate) fn hold_transition(&self, at: &HoldRef) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
         Update::builder()
             .table_name(self.table())
             .set_key(Some(hold_key(at)))
@@ -174,21 +140,15 @@ impl Store {
 
     /// The owner releases an ACTIVE lock; its seats go back in the same transaction.
     /// The read only finds the seat count and renders the answer: the conditions decide.
-    pub async fn release_lock(
-        &self,
-        at: &HoldRef,
-        caller: &Caller,
-        now: &str,
-    ) -> Result<Lock, Error> {
-        let current = self
-            .hold_item(at)
-            .await?
-            .filter(|h| h.user_id == caller.user_id)
-            .ok_or(Error::NotFound("lock"))?;
+    pub async fn release_lock(&self, at: &HoldRef, caller: &Caller, now: &str) -> Result<Lock, Error> {
+        let current =
+            self.hold_item(at).await?.filter(|h| h.user_id == caller.user_id).ok_or(Error::NotFound("lock"))?;
         let release = self
             .hold_transition(at)
             .update_expression("SET lockStatus = :released, updatedAt = :now REMOVE lockExpiryBucket")
-            .condition_expression("attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND seats = :seats")
+            .condition_expression(
+                "attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND seats = :seats",
+            )
             .expression_attribute_values(":released", s(LockStatus::Released.as_str()))
             .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
             .expression_attribute_values(":now", s(now))
@@ -208,10 +168,9 @@ impl Store {
                 tracing::info!(lock_id = %lock.id, event_id = %lock.event_id, seats = lock.seats, "lock released");
                 Ok(lock)
             }
-            Err(WriteError::Refused(old)) => Err(hold::refused_release(
-                hold_from(old.first().and_then(Option::as_ref))?,
-                caller,
-            )),
+            Err(WriteError::Refused(old)) => {
+                Err(hold::refused_release(hold_from(old.first().and_then(Option::as_ref))?, caller))
+            }
             Err(WriteError::Store(e)) => Err(e.into()),
         }
     }

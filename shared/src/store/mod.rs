@@ -5,8 +5,10 @@
 //! - `items.rs`: the stored items (serde_dynamo) and their mapping to domain types.
 //! - `write.rs`: conditional writes, reading why a condition failed, retrying conflicts.
 //! - `users.rs`, `events.rs`, `locks.rs`, `bookings.rs`: one conditional write per state change.
+//! - `expiry.rs`: what the jobs write (expiring stale holds, repairing drift).
 pub mod bookings;
 pub mod events;
+pub mod expiry;
 pub mod items;
 pub mod keys;
 pub mod locks;
@@ -52,10 +54,7 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Store {
-            client,
-            table: table.into(),
-        }
+        Store { client, table: table.into() }
     }
 
     pub fn client(&self) -> &Client {

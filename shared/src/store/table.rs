@@ -1,8 +1,8 @@
 //! The table definition, from `infra/dynamodb/table.json`: the one source of truth for the local
 //! stack, the tests and (checked by a test) `template.yaml`.
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
 };
 use serde::Deserialize;
 
@@ -50,8 +50,7 @@ pub struct ProjectionDef {
 }
 
 pub fn definition() -> TableDefinition {
-    serde_json::from_str(DEFINITION_JSON)
-        .expect("infra/dynamodb/table.json is valid (checked by tests)")
+    serde_json::from_str(DEFINITION_JSON).expect("infra/dynamodb/table.json is valid (checked by tests)")
 }
 
 fn key_schema(keys: &[KeyDef]) -> Result<Vec<KeySchemaElement>, StoreError> {
@@ -85,9 +84,7 @@ impl Store {
         }
         for index in &def.global_secondary_indexes {
             let projection = Projection::builder()
-                .projection_type(ProjectionType::from(
-                    index.projection.projection_type.as_str(),
-                ))
+                .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
                 .set_non_key_attributes(
                     (!index.projection.non_key_attributes.is_empty())
                         .then(|| index.projection.non_key_attributes.clone()),

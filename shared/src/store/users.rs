@@ -10,12 +10,7 @@ use crate::Error;
 
 impl Store {
     /// Fails with `EmailTaken` if the (lower-cased) address is already claimed.
-    pub async fn create_user(
-        &self,
-        user: &User,
-        email_key: &str,
-        password_hash: &str,
-    ) -> Result<(), Error> {
+    pub async fn create_user(&self, user: &User, email_key: &str, password_hash: &str) -> Result<(), Error> {
         let user_item = UserItem {
             pk: keys::user_pk(&user.id),
             sk: keys::USER_SK.into(),
@@ -44,13 +39,7 @@ impl Store {
                 )
                 .build())
         };
-        match self
-            .transact(vec![
-                put(to_item(&user_item)?)?,
-                put(to_item(&email_item)?)?,
-            ])
-            .await
-        {
+        match self.transact(vec![put(to_item(&user_item)?)?, put(to_item(&email_item)?)?]).await {
             Ok(()) => Ok(()),
             Err(WriteError::Refused(_)) => Err(Error::EmailTaken),
             Err(WriteError::Store(e)) => Err(e.into()),
@@ -76,10 +65,7 @@ impl Store {
             return Ok(None);
         };
         let email: EmailItem = from_item(item)?;
-        Ok(self
-            .user_item(&email.user_id)
-            .await?
-            .map(|u| (u.user(), u.password_hash)))
+        Ok(self.user_item(&email.user_id).await?.map(|u| (u.user(), u.password_hash)))
     }
 
     async fn user_item(&self, user_id: &str) -> Result<Option<UserItem>, StoreError> {

@@ -9,9 +9,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use rand::Rng;
 
 use super::items::Item;
@@ -47,24 +45,14 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self
-                .client()
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
+            let result = self.client().transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
             };
-            if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-                err.as_service_error()
-            {
+            if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
                 let reasons = cancelled.cancellation_reasons();
-                if reasons
-                    .iter()
-                    .any(|r| r.code() == Some("ConditionalCheckFailed"))
-                {
+                if reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed")) {
                     return Err(WriteError::Refused(
                         reasons
                             .iter()
@@ -75,20 +63,14 @@ impl Store {
                             .collect(),
                     ));
                 }
-                if reasons
-                    .iter()
-                    .any(|r| r.code() == Some("TransactionConflict"))
-                    && attempt < MAX_ATTEMPTS
-                {
+                if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) && attempt < MAX_ATTEMPTS {
                     tracing::warn!(attempt, "transaction conflict; retrying");
                     backoff(attempt).await;
                     continue;
                 }
             }
-            if matches!(
-                err.as_service_error(),
-                Some(TransactWriteItemsError::TransactionInProgressException(_))
-            ) && attempt < MAX_ATTEMPTS
+            if matches!(err.as_service_error(), Some(TransactWriteItemsError::TransactionInProgressException(_)))
+                && attempt < MAX_ATTEMPTS
             {
                 backoff(attempt).await;
                 continue;
@@ -109,13 +91,9 @@ impl Store {
                 Ok(out) => return Ok(out.attributes.unwrap_or_default()),
                 Err(err) => match err.as_service_error() {
                     Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        return Err(WriteError::Refused(vec![Some(
-                            e.item.clone().unwrap_or_default(),
-                        )]));
+                        return Err(WriteError::Refused(vec![Some(e.item.clone().unwrap_or_default())]));
                     }
-                    Some(UpdateItemError::TransactionConflictException(_))
-                        if attempt < MAX_ATTEMPTS =>
-                    {
+                    Some(UpdateItemError::TransactionConflictException(_)) if attempt < MAX_ATTEMPTS => {
                         tracing::warn!(attempt, "write conflicts with a transaction; retrying");
                         backoff(attempt).await;
                     }

@@ -1,0 +1,121 @@
+//! The self-healing jobs. Each returns a [`Report`] and logs one structured line per record it
+//! changes, plus a summary.
+//!
+//! - `lock_expiry.rs`: every minute, ACTIVE locks past `expiresAt` -> EXPIRED, seats back.
+//! - `booking_expiry.rs`: every minute, PAYMENT_PENDING bookings past `paymentExpiresAt` ->
+//!   EXPIRED with their locks, seats back.
+//! - `recovery.rs`: on deploy and on demand, both sweeps, then every event's seats recounted and
+//!   any drift repaired.
+//!
+//! Work is found through the sparse expiry indexes (never a Scan), a page at a time, processed
+//! with bounded concurrency, and a run stops taking work when its [`Budget`] runs out (the Lambda
+//! deadline less a margin), leaving the rest to the next run and saying so (`complete: false`).
+//! Every change is a conditional transaction, so overlapping runs are safe.
+pub mod booking_expiry;
+pub mod lock_expiry;
+pub mod recovery;
+mod sweep;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::ConfigError;
+use crate::store::Store;
+
+/// Holds expired at once by one run.
+pub const CONCURRENCY: usize = 16;
+/// Index items read per page.
+pub const PAGE_SIZE: i32 = 100;
+/// Time left for the summary and the answer after the last piece of work is started.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+
+/// Until when a run may start new work.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    stop_at: std::time::Instant,
+}
+
+impl Budget {
+    pub fn for_duration(d: Duration) -> Self {
+        Budget { stop_at: std::time::Instant::now() + d }
+    }
+
+    /// From a Lambda invocation deadline (ms since the epoch), less `margin`. A missing deadline
+    /// (0) gives `fallback`.
+    pub fn from_deadline_ms(deadline_ms: u64, margin: Duration, fallback: Duration) -> Self {
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        if deadline_ms == 0 {
+            return Self::for_duration(fallback);
+        }
+        let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+        Self::for_duration(left.saturating_sub(margin))
+    }
+
+    pub fn exhausted(&self) -> bool {
+        std::time::Instant::now() >= self.stop_at
+    }
+}
+
+/// What a run found and did. The first six fields are the contract's; the rest say more.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub locks_expired: u64,
+    pub bookings_expired: u64,
+    pub seats_restored: i64,
+    pub events_checked: u64,
+    pub events_repaired: u64,
+    /// Sum over repaired events of |availableSeats - what the holds say it should be|.
+    pub drift_seats: i64,
+    pub locks_found: u64,
+    pub bookings_found: u64,
+    /// Found stale, but already moved on by someone else (another run, the owner) when written.
+    pub already_handled: u64,
+    /// Events whose seats kept moving through every recount, or that cannot be repaired
+    /// automatically; left for the next run.
+    pub events_skipped: u64,
+    /// Writes that failed (after retries); they are retried by the next run.
+    pub failures: u64,
+    /// False if the run stopped at its deadline and left work for the next run.
+    pub complete: bool,
+}
+
+impl Report {
+    pub fn started() -> Self {
+        Report { complete: true, ..Report::default() }
+    }
+}
+
+/// The store for a job: jobs need only `TABLE_NAME` (and no signing key).
+pub async fn store_from_env() -> Result<Store, ConfigError> {
+    let table =
+        std::env::var("TABLE_NAME").ok().filter(|t| !t.trim().is_empty()).ok_or(ConfigError::Missing("TABLE_NAME"))?;
+    let sdk = aws_config::load_from_env().await;
+    Ok(Store::new(aws_sdk_dynamodb::Client::new(&sdk), table))
+}
+
+/// Turns a run's report into the invocation's result: failures make the invocation fail, so
+/// the Lambda error metric (and its alarm) sees them; the report is logged either way.
+pub fn finish(job: &str, report: Report) -> Result<Report, lambda_runtime::Error> {
+    tracing::info!(
+        job,
+        locks_found = report.locks_found,
+        locks_expired = report.locks_expired,
+        bookings_found = report.bookings_found,
+        bookings_expired = report.bookings_expired,
+        seats_restored = report.seats_restored,
+        events_checked = report.events_checked,
+        events_repaired = report.events_repaired,
+        drift_seats = report.drift_seats,
+        already_handled = report.already_handled,
+        events_skipped = report.events_skipped,
+        failures = report.failures,
+        complete = report.complete,
+        "job finished"
+    );
+    if report.failures > 0 {
+        return Err(format!("{job}: {} writes failed; the next run retries them", report.failures).into());
+    }
+    Ok(report)
+}

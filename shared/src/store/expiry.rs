@@ -1,0 +1,184 @@
+//! What the jobs write: finding stale holds through the sparse expiry indexes (never a Scan),
+//! expiring them, and repairing an event's `availableSeats`. Each expiry is one transaction whose
+//! condition re-checks that the hold is still in the state being expired and past its deadline,
+//! so any number of concurrent runs, and recovery, return each hold's seats exactly once.
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use serde::Deserialize;
+
+use super::items::{from_item, n, s, Item};
+use super::keys::{self, ExpiryKind};
+use super::write::WriteError;
+use super::{Store, StoreError};
+use crate::domain::booking::BookingStatus;
+use crate::domain::ids::HoldRef;
+use crate::domain::lock::LockStatus;
+
+/// A hold found past its deadline.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StaleHold {
+    pub event_id: String,
+    pub lock_id: String,
+    #[serde(default)]
+    pub booking_id: Option<String>,
+    pub seats: i64,
+}
+
+impl StaleHold {
+    pub fn hold_ref(&self) -> Result<HoldRef, StoreError> {
+        HoldRef::parse_lock_id(&self.lock_id)
+            .filter(|r| r.event_id == self.event_id)
+            .ok_or_else(|| StoreError::Invalid(format!("malformed lock id {:?}", self.lock_id)))
+    }
+}
+
+/// One page of stale holds from one bucket.
+pub struct StalePage {
+    pub holds: Vec<StaleHold>,
+    pub next: Option<Item>,
+}
+
+/// Did this run make the change, or had someone else (or a user) already moved the hold on?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Expired,
+    AlreadyHandled,
+}
+
+impl Store {
+    /// Holds of `kind` in `bucket` whose deadline is before `now`, oldest first.
+    pub async fn stale_page(
+        &self,
+        kind: ExpiryKind,
+        bucket: &str,
+        now: &str,
+        start: Option<Item>,
+        limit: i32,
+    ) -> Result<StalePage, StoreError> {
+        let page = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(kind.index())
+            .key_condition_expression("#bucket = :bucket AND #deadline < :now")
+            .expression_attribute_names("#bucket", kind.bucket_attribute())
+            .expression_attribute_names("#deadline", kind.deadline_attribute())
+            .expression_attribute_values(":bucket", s(bucket))
+            .expression_attribute_values(":now", s(now))
+            .set_exclusive_start_key(start)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let holds = page.items().iter().map(|i| from_item(i.clone())).collect::<Result<Vec<StaleHold>, _>>()?;
+        Ok(StalePage { holds, next: page.last_evaluated_key })
+    }
+
+    /// ACTIVE -> EXPIRED and the seats back, if the lock is still ACTIVE and past `expiresAt`.
+    pub async fn expire_lock(&self, at: &HoldRef, seats: i64, now: &str) -> Result<Outcome, StoreError> {
+        let expire = self
+            .hold_transition(at)
+            .update_expression("SET lockStatus = :expired, updatedAt = :now REMOVE lockExpiryBucket")
+            .condition_expression("lockStatus = :active AND expiresAt < :now AND seats = :seats")
+            .expression_attribute_values(":expired", s(LockStatus::Expired.as_str()))
+            .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":seats", n(seats))
+            .build()?;
+        self.expire(vec![
+            TransactWriteItem::builder().update(expire).build(),
+            self.return_seats(&at.event_id, seats, now)?,
+        ])
+        .await
+    }
+
+    /// PAYMENT_PENDING -> EXPIRED (and its lock EXPIRED) and the seats back, if still pending
+    /// and past `paymentExpiresAt`.
+    pub async fn expire_booking(&self, at: &HoldRef, seats: i64, now: &str) -> Result<Outcome, StoreError> {
+        let expire = self
+            .hold_transition(at)
+            .update_expression(
+                "SET bookingStatus = :expired, lockStatus = :lockExpired, bookingUpdatedAt = :now, updatedAt = :now \
+                 REMOVE bookingExpiryBucket",
+            )
+            .condition_expression("bookingStatus = :pending AND paymentExpiresAt < :now AND seats = :seats")
+            .expression_attribute_values(":expired", s(BookingStatus::Expired.as_str()))
+            .expression_attribute_values(":lockExpired", s(LockStatus::Expired.as_str()))
+            .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":seats", n(seats))
+            .build()?;
+        self.expire(vec![
+            TransactWriteItem::builder().update(expire).build(),
+            self.return_seats(&at.event_id, seats, now)?,
+        ])
+        .await
+    }
+
+    async fn expire(&self, writes: Vec<TransactWriteItem>) -> Result<Outcome, StoreError> {
+        match self.transact(writes).await {
+            Ok(()) => Ok(Outcome::Expired),
+            Err(WriteError::Refused(_)) => Ok(Outcome::AlreadyHandled),
+            Err(WriteError::Store(e)) => Err(e),
+        }
+    }
+
+    /// Sets `availableSeats` to what the census counted, only if no seat moved since
+    /// (`version` unchanged); `false` if one did, and the census must be taken again.
+    pub async fn repair_available(
+        &self,
+        event_id: &str,
+        expected: i64,
+        version: i64,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(super::items::key(keys::event_pk(event_id), keys::EVENT_SK)))
+            .update_expression("SET availableSeats = :expected, updatedAt = :now ADD #version :one")
+            .condition_expression("#version = :seen")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(expected))
+            .expression_attribute_values(":seen", n(version))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":one", n(1));
+        match self.update(request).await {
+            Ok(_) => Ok(true),
+            Err(WriteError::Refused(_)) => Ok(false),
+            Err(WriteError::Store(e)) => Err(e),
+        }
+    }
+
+    /// One page of event ids, soonest first.
+    pub async fn event_ids_page(
+        &self,
+        start: Option<Item>,
+        limit: i32,
+    ) -> Result<(Vec<String>, Option<Item>), StoreError> {
+        #[derive(Deserialize)]
+        struct Keys {
+            #[serde(rename = "PK")]
+            pk: String,
+        }
+        let page = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(keys::EVENT_LIST_INDEX)
+            .key_condition_expression("listKey = :k")
+            .expression_attribute_values(":k", s(keys::EVENT_LIST_KEY))
+            .set_exclusive_start_key(start)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let ids = page
+            .items()
+            .iter()
+            .map(|i| from_item::<Keys>(i.clone()).map(|k| k.pk.trim_start_matches("EVENT#").to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((ids, page.last_evaluated_key))
+    }
+}
