@@ -21,6 +21,9 @@ use booking_shared::store::Store;
 use booking_shared::Deps;
 use serde_json::{json, Value};
 
+pub mod faults;
+pub mod job_scenarios;
+pub mod operator;
 pub mod scenarios;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -141,6 +144,77 @@ impl Harness {
     pub fn store(&self) -> &Store {
         &self.deps.store
     }
+
+    pub fn jobs(&self) -> Jobs {
+        Jobs::InProcess(self.deps.store.clone())
+    }
+
+    pub fn operator(&self) -> operator::Operator<'_> {
+        operator::Operator { client: &self.client, table: &self.deps.settings.table_name }
+    }
+}
+
+/// The three jobs, run the way their trigger runs them: in-process through the functions' real
+/// Lambda handlers, or through the local stack's Lambda invoke API (what `infra/local/run-job.sh`
+/// and the stack's own schedule use).
+pub enum Jobs {
+    InProcess(Store),
+    Http { base: String, client: reqwest::Client },
+}
+
+impl Jobs {
+    pub fn http(base: &str) -> Self {
+        Jobs::Http {
+            base: base.trim_end_matches('/').to_string(),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(300)).build().expect("http client"),
+        }
+    }
+
+    /// Whether this caller is the only one running jobs on its table, so a report counts exactly
+    /// this test's records (the local stack is shared by parallel tests and runs its schedule).
+    pub fn exclusive(&self) -> bool {
+        matches!(self, Jobs::InProcess(_))
+    }
+
+    /// Runs `job` ("lock-expiry", "booking-expiry" or "recovery") once; its JSON report.
+    pub async fn run(&self, job: &str) -> Value {
+        match self {
+            Jobs::InProcess(store) => {
+                let event = lambda_runtime::LambdaEvent::new(json!({}), lambda_runtime::Context::default());
+                let report = match job {
+                    "lock-expiry" => booking_shared::jobs::lock_expiry::handle(store, event).await.map(|r| json!(r)),
+                    "booking-expiry" => {
+                        booking_shared::jobs::booking_expiry::handle(store, event).await.map(|r| json!(r))
+                    }
+                    "recovery" => {
+                        let http = recovery::answer_client().expect("client");
+                        recovery::handle(store, &http, event).await
+                    }
+                    other => panic!("no job {other}"),
+                };
+                report.unwrap_or_else(|e| panic!("{job} failed: {e}"))
+            }
+            Jobs::Http { base, client } => {
+                let url = format!("{base}/2015-03-31/functions/{job}/invocations");
+                let resp = client.post(&url).body("{}").send().await.unwrap_or_else(|e| panic!("invoke {job}: {e}"));
+                let status = resp.status();
+                let text = resp.text().await.unwrap_or_default();
+                assert!(status.is_success(), "invoke {job}: HTTP {status}: {text}");
+                let report: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{job} answered {text}"));
+                assert!(report.get("errorType").is_none(), "{job} failed: {report}");
+                report
+            }
+        }
+    }
+}
+
+/// Asserts a job report has the contract's fields, whole numbers all.
+#[track_caller]
+pub fn assert_report(report: &Value) {
+    for key in ["locksExpired", "bookingsExpired", "seatsRestored", "eventsChecked", "eventsRepaired", "driftSeats"] {
+        assert!(report[key].as_i64().is_some_and(|v| v >= 0), "report lacks {key}: {report}");
+    }
+    assert_eq!(report["failures"], 0, "{report}");
 }
 
 /// A response as a client sees it.
@@ -234,6 +308,30 @@ impl Api {
 
     pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
         self.send("POST", path, body, token).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        self.call("DELETE", path, Payload::None, &headers).await
+    }
+
+    /// Confirms a lock; the booking (asserting 201).
+    pub async fn confirm(&self, token: &str, lock_id: &str) -> Value {
+        let r = self.post("/api/bookings/confirm", json!({"lockId": lock_id}), Some(token)).await;
+        r.expect(201);
+        r.data().clone()
+    }
+
+    pub async fn pay(&self, token: &str, booking_id: &str) -> Reply {
+        self.post(&format!("/api/bookings/{booking_id}/pay"), json!({"paymentReference": "ref-1"}), Some(token)).await
+    }
+
+    /// `status` of a lock or booking as its owner sees it.
+    pub async fn status(&self, token: &str, kind: &str, id: &str) -> String {
+        let r = self.get(&format!("/api/{kind}/{id}"), Some(token)).await;
+        r.expect(200);
+        r.data()["status"].as_str().expect("status").to_string()
     }
 
     /// Registers (or, if the address is taken, logs in) and returns (token, user id).
@@ -338,6 +436,7 @@ async fn call_in_process(deps: &Deps, method: &str, path: &str, payload: Payload
         "events-api" => events_api::handle(deps, req).await,
         "locks-api" => locks_api::handle(deps, req).await,
         "bookings-api" => bookings_api::handle(deps, req).await,
+        "admin-api" => admin_api::handle(deps, req).await,
         _ => panic!("no function serves {path}"),
     }
     .expect("handlers answer every request with a response");

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::{Api, Payload};
 
-fn id(v: &Value) -> String {
+pub fn id(v: &Value) -> String {
     v["_id"].as_str().unwrap_or_else(|| panic!("_id in {v}")).to_string()
 }
 

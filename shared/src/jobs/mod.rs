@@ -85,6 +85,29 @@ impl Report {
     pub fn started() -> Self {
         Report { complete: true, ..Report::default() }
     }
+
+    /// One human line, e.g. for CloudFormation's `Reason`.
+    pub fn summary(&self) -> String {
+        let mut line = format!(
+            "{} locks and {} bookings expired, {} seats restored; {} events checked, {} repaired ({} seats of drift)",
+            self.locks_expired,
+            self.bookings_expired,
+            self.seats_restored,
+            self.events_checked,
+            self.events_repaired,
+            self.drift_seats
+        );
+        if self.events_skipped > 0 {
+            line += &format!("; {} events left for the next run", self.events_skipped);
+        }
+        if self.failures > 0 {
+            line += &format!("; {} writes failed (logged) and are retried by the next run", self.failures);
+        }
+        if !self.complete {
+            line += "; stopped at its deadline, the next run continues";
+        }
+        line
+    }
 }
 
 /// The store for a job: jobs need only `TABLE_NAME` (and no signing key).
@@ -95,9 +118,8 @@ pub async fn store_from_env() -> Result<Store, ConfigError> {
     Ok(Store::new(aws_sdk_dynamodb::Client::new(&sdk), table))
 }
 
-/// Turns a run's report into the invocation's result: failures make the invocation fail, so
-/// the Lambda error metric (and its alarm) sees them; the report is logged either way.
-pub fn finish(job: &str, report: Report) -> Result<Report, lambda_runtime::Error> {
+/// Logs a run's summary line.
+pub fn log_summary(job: &str, report: &Report) {
     tracing::info!(
         job,
         locks_found = report.locks_found,
@@ -114,6 +136,12 @@ pub fn finish(job: &str, report: Report) -> Result<Report, lambda_runtime::Error
         complete = report.complete,
         "job finished"
     );
+}
+
+/// Turns a run's report into the invocation's result: failures make the invocation fail, so
+/// the Lambda error metric (and its alarm) sees them; the report is logged either way.
+pub fn finish(job: &str, report: Report) -> Result<Report, lambda_runtime::Error> {
+    log_summary(job, &report);
     if report.failures > 0 {
         return Err(format!("{job}: {} writes failed; the next run retries them", report.failures).into());
     }

@@ -1,0 +1,134 @@
+//! What an operator (or a crash) does to the table directly, bypassing the API: the edits the
+//! jobs exist to heal. Written as raw attribute maps, the way `aws dynamodb update-item` would,
+//! so the tests do not lean on the store's own item types.
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use booking_shared::domain::ids::{self, HoldRef};
+use booking_shared::store::keys::{self, ExpiryKind};
+use booking_shared::time;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// A timestamp `seconds` ago.
+pub fn ago(seconds: i64) -> String {
+    time::format(time::now() - chrono::Duration::seconds(seconds))
+}
+
+/// A timestamp `seconds` from now.
+pub fn ahead(seconds: i64) -> String {
+    time::format(time::now() + chrono::Duration::seconds(seconds))
+}
+
+/// The table key of a lock or booking id.
+fn hold_key(id: &str) -> (AttributeValue, AttributeValue) {
+    let at = HoldRef::parse_lock_id(id).or_else(|| HoldRef::parse_booking_id(id)).expect("a lock or booking id");
+    (s(keys::event_pk(&at.event_id)), s(keys::hold_sk(&at.hash)))
+}
+
+pub struct Operator<'a> {
+    pub client: &'a Client,
+    pub table: &'a str,
+}
+
+impl Operator<'_> {
+    async fn set_hold(&self, id: &str, attribute: &str, value: AttributeValue) {
+        let (pk, sk) = hold_key(id);
+        self.client
+            .update_item()
+            .table_name(self.table)
+            .key("PK", pk)
+            .key("SK", sk)
+            .update_expression("SET #a = :v")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#a", attribute)
+            .expression_attribute_values(":v", value)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("set {attribute} of {id}: {e:?}"));
+    }
+
+    /// Moves a lock's `expiresAt` into the past.
+    pub async fn expire_lock_deadline(&self, lock_id: &str) {
+        self.set_hold(lock_id, "expiresAt", s(ago(60))).await;
+    }
+
+    /// Moves a booking's `paymentExpiresAt` into the past.
+    pub async fn expire_payment_deadline(&self, booking_id: &str) {
+        self.set_hold(booking_id, "paymentExpiresAt", s(ago(60))).await;
+    }
+
+    /// Sets a booking's `paymentExpiresAt`.
+    pub async fn set_payment_deadline(&self, booking_id: &str, at: &str) {
+        self.set_hold(booking_id, "paymentExpiresAt", s(at)).await;
+    }
+
+    /// Adds `delta` to an event's `availableSeats` (negative takes seats), as a hand edit or a
+    /// half-applied write would, without touching any hold.
+    pub async fn shift_available(&self, event_id: &str, delta: i64) {
+        self.client
+            .update_item()
+            .table_name(self.table)
+            .key("PK", s(keys::event_pk(event_id)))
+            .key("SK", s(keys::EVENT_SK))
+            .update_expression("ADD availableSeats :d")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":d", n(delta))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("shift availableSeats of {event_id}: {e:?}"));
+    }
+
+    /// Writes an ACTIVE lock whose `expiresAt` has passed, without taking its seats from the
+    /// event: a crash's leftovers come from pairing this with [`Self::shift_available`].
+    /// `indexed` says whether it carries the attribute that lists it in LockExpiryIndex (a lock
+    /// written by this code does; a hand-written one may not). Returns the lock id.
+    pub async fn write_stale_lock(&self, event_id: &str, user_id: &str, seats: i64, indexed: bool) -> String {
+        let key = format!("crash-{}", ulid::Ulid::new());
+        let at = HoldRef { event_id: event_id.to_string(), hash: ids::hold_hash(user_id, &key) };
+        let created = ago(600);
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(self.table)
+            .item("PK", s(keys::event_pk(event_id)))
+            .item("SK", s(keys::hold_sk(&at.hash)))
+            .item("entity", s("HOLD"))
+            .item("lockId", s(at.lock_id()))
+            .item("eventId", s(event_id))
+            .item("userId", s(user_id))
+            .item("seats", n(seats))
+            .item("lockStatus", s("ACTIVE"))
+            .item("expiresAt", s(ago(300)))
+            .item("idempotencyKey", s(key))
+            .item("createdAt", s(created.clone()))
+            .item("updatedAt", s(created));
+        if indexed {
+            put = put.item("lockExpiryBucket", s(ExpiryKind::Lock.bucket_for(&at.hash)));
+        }
+        put.send().await.unwrap_or_else(|e| panic!("write stale lock: {e:?}"));
+        at.lock_id()
+    }
+}
+
+impl Operator<'_> {
+    /// Sets an event's `eventDate` (e.g. into the past, closing it).
+    pub async fn set_event_date(&self, event_id: &str, at: &str) {
+        self.client
+            .update_item()
+            .table_name(self.table)
+            .key("PK", s(keys::event_pk(event_id)))
+            .key("SK", s(keys::EVENT_SK))
+            .update_expression("SET eventDate = :d")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":d", s(at))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("set eventDate of {event_id}: {e:?}"));
+    }
+}

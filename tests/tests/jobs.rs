@@ -1,0 +1,484 @@
+//! The jobs against a real DynamoDB Local, in-process through the functions' handlers: the
+//! original service's three scenarios, drift repair, duplicate and concurrent runs, the races the
+//! conditions must settle, injected TransactionConflicts, and the CloudFormation answer.
+#![recursion_limit = "256"]
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use booking_shared::jobs::{self, Budget, Report};
+use booking_shared::{time, Deps};
+use booking_tests::faults::{self, Faults};
+use booking_tests::scenarios::id;
+use booking_tests::{job_scenarios, Api, Harness};
+use futures::future::join_all;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn budget() -> Budget {
+    Budget::for_duration(Duration::from_secs(120))
+}
+
+/// A time well past every deadline the tests set, for runs that must see holds as stale while
+/// the API, at the real time, still sees them as live.
+fn later() -> String {
+    time::format(time::now() + chrono::Duration::hours(2))
+}
+
+#[tokio::test]
+async fn lock_expiry_returns_the_seats_of_expired_locks() {
+    let h = Harness::new().await;
+    job_scenarios::lock_expiry(&h.api(), &h.jobs(), &h.operator()).await;
+}
+
+#[tokio::test]
+async fn booking_expiry_returns_the_seats_of_unpaid_bookings() {
+    let h = Harness::new().await;
+    job_scenarios::booking_expiry(&h.api(), &h.jobs(), &h.operator()).await;
+}
+
+#[tokio::test]
+async fn recovery_heals_a_crash_s_leftovers() {
+    let h = Harness::new().await;
+    job_scenarios::recovery_heals_crash(&h.api(), &h.jobs(), &h.operator()).await;
+}
+
+#[tokio::test]
+async fn recovery_repairs_drift_with_no_hold_behind_it() {
+    let h = Harness::new().await;
+    job_scenarios::recovery_repairs_drift(&h.api(), &h.operator(), true).await;
+}
+
+#[tokio::test]
+async fn a_closed_event_takes_no_locks() {
+    let h = Harness::new().await;
+    job_scenarios::closed_event(&h.api(), &h.operator()).await;
+}
+
+/// Stale holds on two events: `locks` ACTIVE locks and `bookings` PAYMENT_PENDING bookings,
+/// `seats_each` seats each, all past their deadlines as of [`later`]. Returns (admin, events).
+async fn stale_world(api: &Api, locks: usize, bookings: usize, seats_each: i64) -> (String, Vec<String>) {
+    let admin = api.admin().await;
+    let users: Vec<_> = join_all((0..4).map(|_| api.new_user())).await;
+    let events = vec![api.event(&admin, 500).await, api.event(&admin, 500).await];
+    let work = (0..locks + bookings).map(|i| {
+        let (token, _) = users[i % users.len()].clone();
+        let event_id = events[i % events.len()].clone();
+        async move {
+            let lock = api.lock(&token, &event_id, seats_each, &format!("stale-{i}")).await;
+            lock.expect(201);
+            if i >= locks {
+                api.confirm(&token, &id(lock.data())).await;
+            }
+        }
+    });
+    futures::stream::iter(work).buffer_unordered(16).collect::<Vec<_>>().await;
+    (admin, events)
+}
+
+fn total(reports: &[Report], f: impl Fn(&Report) -> i64) -> i64 {
+    reports.iter().map(f).sum()
+}
+
+/// At-least-once delivery: ten copies of each expiry job and two recoveries run at once over the
+/// same stale holds; every hold is expired by exactly one of them and its seats come back once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_copies_of_each_job_and_recovery_return_every_seat_once() {
+    let h = Harness::new().await;
+    let api = h.api();
+    let (locks, bookings, seats) = (30, 20, 2);
+    let (admin, events) = stale_world(&api, locks, bookings, seats).await;
+    let at = later();
+    let store = h.store();
+    let runs = (0..22).map(|i| {
+        let at = at.clone();
+        async move {
+            match i % 11 {
+                10 => jobs::recovery::run(store, &at, budget()).await,
+                n if n % 2 == 0 => jobs::lock_expiry::run(store, &at, budget()).await,
+                _ => jobs::booking_expiry::run(store, &at, budget()).await,
+            }
+        }
+    });
+    let reports: Vec<Report> = join_all(runs).await;
+    assert!(reports.iter().all(|r| r.failures == 0 && r.complete), "{reports:?}");
+    assert_eq!(total(&reports, |r| r.locks_expired as i64), locks as i64, "each lock expired once");
+    assert_eq!(total(&reports, |r| r.bookings_expired as i64), bookings as i64, "each booking expired once");
+    assert_eq!(total(&reports, |r| r.seats_restored), (locks + bookings) as i64 * seats, "seats returned once");
+    assert_eq!(total(&reports, |r| r.events_repaired as i64), 0, "nothing needed repair: {reports:?}");
+    let found = total(&reports, |r| (r.locks_found + r.bookings_found) as i64);
+    let settled = total(&reports, |r| (r.locks_expired + r.bookings_expired + r.already_handled) as i64);
+    assert_eq!(found, settled, "every hold found was either expired or seen already handled");
+    for event_id in &events {
+        let inv = api.inventory(&admin, event_id).await;
+        assert_eq!(Api::assert_invariant(&inv), 500, "{inv}");
+    }
+}
+
+/// Pay racing booking expiry: for each booking exactly one wins. A paid booking is CONFIRMED
+/// and keeps its seats; an expired one is EXPIRED with its lock, and its seats are back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pay_racing_booking_expiry_has_one_winner_per_booking() {
+    let h = Harness::new().await;
+    let api = h.api();
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event(&admin, 100).await;
+    let mut bookings = Vec::new();
+    for i in 0..24 {
+        let lock = api.lock(&token, &event_id, 2, &format!("race-pay-{i}")).await;
+        lock.expect(201);
+        bookings.push((id(lock.data()), id(&api.confirm(&token, &id(lock.data())).await)));
+    }
+    // Payment deadlines are minutes away for `pay` (real time), already passed for the job (`later`).
+    let at = later();
+    let store = h.store();
+    let pays = join_all(bookings.iter().map(|(_, b)| api.pay(&token, b)));
+    let expiries = join_all((0..3).map(|_| jobs::booking_expiry::run(store, &at, budget())));
+    let (pays, reports) = tokio::join!(pays, expiries);
+    let paid: Vec<bool> = pays.iter().map(|r| r.status == 200).collect();
+    for r in pays.iter().filter(|r| r.status != 200) {
+        r.expect_error(409, "BOOKING_NOT_PENDING");
+    }
+    let expired = total(&reports, |r| r.bookings_expired as i64);
+    assert_eq!(paid.iter().filter(|p| **p).count() as i64 + expired, 24, "exactly one winner per booking");
+    for ((lock_id, booking_id), paid) in bookings.iter().zip(&paid) {
+        let (booking, lock) = if *paid { ("CONFIRMED", "CONSUMED") } else { ("EXPIRED", "EXPIRED") };
+        assert_eq!(api.status(&token, "bookings", booking_id).await, booking);
+        assert_eq!(api.status(&token, "locks", lock_id).await, lock);
+    }
+    let sold = paid.iter().filter(|p| **p).count() as i64 * 2;
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 100 - sold);
+    assert_eq!((inv["soldSeats"].as_i64(), inv["pendingSeats"].as_i64()), (Some(sold), Some(0)));
+}
+
+/// Confirm racing lock expiry: each lock is either confirmed (a PAYMENT_PENDING booking holds
+/// its seats) or expired (seats back), never both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn confirm_racing_lock_expiry_has_one_winner_per_lock() {
+    let h = Harness::new().await;
+    let api = h.api();
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event(&admin, 100).await;
+    let mut locks = Vec::new();
+    for i in 0..24 {
+        let lock = api.lock(&token, &event_id, 3, &format!("race-confirm-{i}")).await;
+        lock.expect(201);
+        locks.push(id(lock.data()));
+    }
+    let at = later();
+    let store = h.store();
+    let confirms =
+        join_all(locks.iter().map(|l| api.post("/api/bookings/confirm", json!({"lockId": l}), Some(&token))));
+    let expiries = join_all((0..3).map(|_| jobs::lock_expiry::run(store, &at, budget())));
+    let (confirms, reports) = tokio::join!(confirms, expiries);
+    let confirmed: Vec<bool> = confirms.iter().map(|r| r.status == 201).collect();
+    for r in confirms.iter().filter(|r| r.status != 201) {
+        r.expect_error(409, "LOCK_NOT_ACTIVE");
+    }
+    let expired = total(&reports, |r| r.locks_expired as i64);
+    assert_eq!(confirmed.iter().filter(|c| **c).count() as i64 + expired, 24, "exactly one winner per lock");
+    for (lock_id, confirmed) in locks.iter().zip(&confirmed) {
+        let want = if *confirmed { "CONSUMED" } else { "EXPIRED" };
+        assert_eq!(api.status(&token, "locks", lock_id).await, want);
+    }
+    let pending = confirmed.iter().filter(|c| **c).count() as i64 * 3;
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 100 - pending);
+    assert_eq!((inv["pendingSeats"].as_i64(), inv["lockedSeats"].as_i64()), (Some(pending), Some(0)));
+}
+
+/// Recovery's recount and repair run again and again while clients lock, release, confirm, pay
+/// and cancel on the same event: it must never "repair" seats that were merely in flight.
+/// (A recount that read the holds and the event at different moments, or trusted an index,
+/// would see drift here and write it in.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn recovery_during_live_traffic_repairs_nothing() {
+    let h = Harness::new().await;
+    let api = h.api();
+    let admin = api.admin().await;
+    let users: Vec<_> = join_all((0..8).map(|_| api.new_user())).await;
+    let event_id = api.event(&admin, 400).await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic = users.iter().enumerate().map(|(u, (token, _))| {
+        let (api, event_id) = (&api, &event_id);
+        async move {
+            for i in 0..12 {
+                let lock = api.lock(token, event_id, 1 + (i % 3), &format!("live-{u}-{i}")).await;
+                lock.expect(201);
+                let lock_id = id(lock.data());
+                match (u + i as usize) % 4 {
+                    0 => {
+                        api.delete(&format!("/api/locks/{lock_id}"), Some(token)).await.expect(200);
+                    }
+                    1 => {
+                        api.confirm(token, &lock_id).await;
+                    }
+                    2 => {
+                        let booking = api.confirm(token, &lock_id).await;
+                        api.pay(token, &id(&booking)).await.expect(200);
+                    }
+                    _ => {
+                        let booking = api.confirm(token, &lock_id).await;
+                        api.post(&format!("/api/bookings/{}/cancel", id(&booking)), json!({}), Some(token))
+                            .await
+                            .expect(200);
+                    }
+                }
+            }
+        }
+    });
+    let store = h.store();
+    let recoveries = {
+        let done = done.clone();
+        async move {
+            let mut reports = Vec::new();
+            while !done.load(Ordering::SeqCst) || reports.is_empty() {
+                reports.push(jobs::recovery::run(store, &time::format(time::now()), budget()).await);
+            }
+            reports
+        }
+    };
+    let traffic = async {
+        join_all(traffic).await;
+        done.store(true, Ordering::SeqCst);
+    };
+    let ((), reports) = tokio::join!(traffic, recoveries);
+    assert!(reports.len() >= 2, "recovery ran during the traffic: {} runs", reports.len());
+    for r in &reports {
+        assert_eq!((r.events_repaired, r.drift_seats, r.failures), (0, 0, 0), "{r:?}");
+    }
+    let inv = api.inventory(&admin, &event_id).await;
+    Api::assert_invariant(&inv);
+    let last = jobs::recovery::run(store, &time::format(time::now()), budget()).await;
+    assert_eq!((last.events_checked, last.events_repaired), (1, 0), "{last:?}");
+    eprintln!(
+        "{} recovery runs during the traffic; {} recounts skipped because seats were moving",
+        reports.len(),
+        reports.iter().map(|r| r.events_skipped).sum::<u64>()
+    );
+}
+
+/// A harness whose DynamoDB client passes through `faults`.
+async fn faulty(faults: Arc<Faults>) -> (Harness, Deps) {
+    let h = Harness::new().await;
+    let endpoint = booking_tests::dynamodb().await;
+    let deps = Deps::new(h.deps.settings.clone(), faults::client(&endpoint, faults));
+    (h, deps)
+}
+
+/// The real service cancels a transaction with TransactionConflict when another touches the
+/// same item; DynamoDB Local never does, so the conflict is injected. Lock, pay and the expiry
+/// job retry with back-off and succeed, taking or returning seats once; a conflict that outlasts
+/// every retry fails the request cleanly and changes nothing.
+#[tokio::test]
+async fn transaction_conflicts_are_retried() {
+    let faults = Faults::new();
+    let (h, deps) = faulty(faults.clone()).await;
+    let api = Api::InProcess(Box::new(deps.clone()));
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event(&admin, 10).await;
+
+    faults.reset_counts();
+    faults.transact_conflicts.store(3, Ordering::SeqCst);
+    let lock = api.lock(&token, &event_id, 4, "conflict-1").await;
+    lock.expect(201);
+    assert_eq!(faults.injected(), 3);
+    assert_eq!(faults.count("TransactWriteItems"), 4, "three conflicts, then the write: {:?}", faults.counts());
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 6, "seats taken once");
+
+    faults.update_conflicts.store(2, Ordering::SeqCst);
+    let booking = api.confirm(&token, &id(lock.data())).await;
+    api.pay(&token, &id(&booking)).await.expect(200);
+    assert_eq!(faults.injected(), 5);
+
+    let stale = api.lock(&token, &event_id, 2, "conflict-2").await;
+    stale.expect(201);
+    h.operator().expire_lock_deadline(&id(stale.data())).await;
+    faults.transact_conflicts.store(2, Ordering::SeqCst);
+    let report = jobs::lock_expiry::run(&deps.store, &time::format(time::now()), budget()).await;
+    assert_eq!((report.locks_expired, report.seats_restored, report.failures), (1, 2, 0), "{report:?}");
+    assert_eq!(faults.injected(), 7);
+
+    faults.transact_conflicts.store(1_000, Ordering::SeqCst);
+    let refused = api.lock(&token, &event_id, 1, "conflict-3").await;
+    assert!(refused.status >= 500, "a conflict that never clears is a server-side failure: {}", refused.body);
+    assert_eq!(refused.body["success"], false);
+    faults.transact_conflicts.store(0, Ordering::SeqCst);
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 6, "the failed lock took nothing: {inv}");
+    assert_eq!(api.lock(&token, &event_id, 1, "conflict-3").await.status, 201, "the client's retry works");
+}
+
+/// A job whose writes keep failing reports them, fails the invocation (so the error alarm
+/// fires), and the next run finishes the work.
+#[tokio::test]
+async fn a_failed_expiry_is_reported_and_retried_by_the_next_run() {
+    let faults = Faults::new();
+    let (h, deps) = faulty(faults.clone()).await;
+    let api = Api::InProcess(Box::new(deps.clone()));
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event(&admin, 10).await;
+    let lock = api.lock(&token, &event_id, 3, "fail-1").await;
+    lock.expect(201);
+    h.operator().expire_lock_deadline(&id(lock.data())).await;
+
+    faults.transact_conflicts.store(1_000, Ordering::SeqCst);
+    let event = lambda_runtime::LambdaEvent::new(json!({}), lambda_runtime::Context::default());
+    let failed = jobs::lock_expiry::handle(&deps.store, event).await;
+    assert!(failed.is_err(), "the invocation fails: {failed:?}");
+    faults.transact_conflicts.store(0, Ordering::SeqCst);
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 7);
+    let report = h.jobs().run("lock-expiry").await;
+    assert_eq!((report["locksExpired"].as_i64(), report["seatsRestored"].as_i64()), (Some(1), Some(3)));
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 10);
+}
+
+/// A run out of time stops taking work, says so, and the next run finishes.
+#[tokio::test]
+async fn a_run_out_of_time_leaves_the_rest_for_the_next() {
+    let h = Harness::new().await;
+    let api = h.api();
+    let (admin, events) = stale_world(&api, 6, 0, 1).await;
+    let at = later();
+    let spent = jobs::lock_expiry::run(h.store(), &at, Budget::for_duration(Duration::ZERO)).await;
+    assert!(!spent.complete, "{spent:?}");
+    assert_eq!(spent.locks_expired, 0);
+    let next = jobs::lock_expiry::run(h.store(), &at, budget()).await;
+    assert!(next.complete);
+    assert_eq!(next.locks_expired, 6);
+    for event_id in &events {
+        assert_eq!(Api::assert_invariant(&api.inventory(&admin, event_id).await), 500);
+    }
+}
+
+/// One HTTP request a fake CloudFormation pre-signed URL received.
+struct Received {
+    head: String,
+    body: Value,
+}
+
+/// Listens like S3 behind a CloudFormation ResponseURL: answers the first `fail_first` PUTs with
+/// 500, then 200, and hands back every request it got.
+async fn fake_response_url(fail_first: usize) -> (String, tokio::sync::mpsc::UnboundedReceiver<Received>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cfn-response?X-Amz-Signature=abc", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut served = 0;
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            let (head, body) = loop {
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    break (String::new(), Vec::new());
+                }
+                raw.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&raw).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let head = text[..end].to_string();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.to_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if raw.len() >= end + 4 + length {
+                        break (head, raw[end + 4..end + 4 + length].to_vec());
+                    }
+                }
+            };
+            let status = if served < fail_first { "500 Internal Server Error" } else { "200 OK" };
+            served += 1;
+            let _ = socket
+                .write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes())
+                .await;
+            let _ = tx.send(Received { head, body: serde_json::from_slice(&body).unwrap_or(Value::Null) });
+        }
+    });
+    (url, rx)
+}
+
+fn cfn_event(request_type: &str, url: &str) -> lambda_runtime::LambdaEvent<Value> {
+    let mut payload = json!({
+        "RequestType": request_type,
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:booking-recovery",
+        "ResponseURL": url,
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/booking/guid",
+        "RequestId": format!("req-{request_type}"),
+        "ResourceType": "Custom::Recovery",
+        "LogicalResourceId": "RecoveryRun",
+        "ResourceProperties": {"ServiceToken": "arn", "DeployId": "1764000000"}
+    });
+    if request_type != "Create" {
+        payload["PhysicalResourceId"] = json!(recovery::PHYSICAL_RESOURCE_ID);
+    }
+    lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
+}
+
+/// On deploy, recovery runs as a custom resource and always answers CloudFormation at the
+/// ResponseURL: Create/Update run recovery and answer SUCCESS with the report; Delete answers
+/// at once without work; a run that panics answers FAILED with the reason; an answer the URL
+/// refuses is sent again.
+#[tokio::test]
+async fn recovery_always_answers_cloudformation() {
+    let h = Harness::new().await;
+    let api = h.api();
+    let admin = api.admin().await;
+    let (token, user_id) = api.new_user().await;
+    let event_id = api.event(&admin, 100).await;
+    let op = h.operator();
+    let http = recovery::answer_client().unwrap();
+
+    // Delete: answered, nothing done (the leftover stays until a Create/Update or the jobs).
+    let leftover = op.write_stale_lock(&event_id, &user_id, 7, true).await;
+    op.shift_available(&event_id, -7).await;
+    let (url, mut rx) = fake_response_url(0).await;
+    recovery::handle(h.store(), &http, cfn_event("Delete", &url)).await.unwrap();
+    let got = rx.recv().await.unwrap();
+    assert!(got.head.starts_with("PUT /cfn-response?X-Amz-Signature=abc "), "{}", got.head);
+    assert_eq!(got.body["Status"], "SUCCESS");
+    assert_eq!(got.body["PhysicalResourceId"], recovery::PHYSICAL_RESOURCE_ID);
+    assert_eq!(got.body["RequestId"], "req-Delete");
+    assert_eq!(got.body["LogicalResourceId"], "RecoveryRun");
+    assert_eq!(api.status(&token, "locks", &leftover).await, "ACTIVE");
+
+    // Update (a deploy), with the first answer refused: recovery runs, the answer is re-sent.
+    let (url, mut rx) = fake_response_url(1).await;
+    recovery::handle(h.store(), &http, cfn_event("Update", &url)).await.unwrap();
+    let refused = rx.recv().await.unwrap();
+    let got = rx.recv().await.unwrap();
+    assert_eq!(refused.body, got.body, "the same answer, sent again");
+    let content_type = got.head.lines().find(|l| l.to_lowercase().starts_with("content-type:"));
+    assert!(content_type.is_none_or(|l| l.split(':').nth(1).unwrap().trim().is_empty()), "{}", got.head);
+    assert_eq!(got.body["Status"], "SUCCESS", "{}", got.body);
+    assert_eq!(got.body["StackId"], "arn:aws:cloudformation:us-east-1:123456789012:stack/booking/guid");
+    assert_eq!(got.body["Data"]["locksExpired"], 1);
+    assert_eq!(got.body["Data"]["seatsRestored"], 7);
+    assert!(got.body["Reason"].as_str().unwrap().contains("1 locks and 0 bookings expired"), "{}", got.body);
+    assert_eq!(api.status(&token, "locks", &leftover).await, "EXPIRED");
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 100);
+
+    // Create, with recovery panicking inside (a fault in its DynamoDB client): FAILED, answered.
+    let faults = Faults::new();
+    faults.panic.store(true, Ordering::SeqCst);
+    let endpoint = booking_tests::dynamodb().await;
+    let broken = booking_shared::store::Store::new(faults::client(&endpoint, faults), &h.deps.settings.table_name);
+    let (url, mut rx) = fake_response_url(0).await;
+    recovery::handle(&broken, &http, cfn_event("Create", &url)).await.unwrap();
+    let got = rx.recv().await.unwrap();
+    assert_eq!(got.body["Status"], "FAILED", "{}", got.body);
+    assert!(got.body["Reason"].as_str().unwrap().contains("panicked"), "{}", got.body);
+    assert_eq!(got.body["PhysicalResourceId"], recovery::PHYSICAL_RESOURCE_ID);
+
+    // A direct invoke (no ResponseURL) returns the report.
+    let report = h.jobs().run("recovery").await;
+    assert_eq!(report["eventsChecked"], 1);
+    assert_eq!(report["complete"], true);
+}
