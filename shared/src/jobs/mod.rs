@@ -41,14 +41,15 @@ impl Budget {
         Budget { stop_at: std::time::Instant::now() + d }
     }
 
-    /// From a Lambda invocation deadline (ms since the epoch), less `margin`. A missing deadline
-    /// (0) gives `fallback`.
+    /// From a Lambda invocation deadline (ms since the epoch), less `margin`. A deadline that is
+    /// missing (0) or not in the future gives `fallback`: Lambda's is always ahead, but the local
+    /// emulator (`cargo lambda watch`) sends its timeout (e.g. 600000) where the epoch time belongs.
     pub fn from_deadline_ms(deadline_ms: u64, margin: Duration, fallback: Duration) -> Self {
         let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-        if deadline_ms == 0 {
+        if deadline_ms <= now_ms {
             return Self::for_duration(fallback);
         }
-        let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+        let left = Duration::from_millis(deadline_ms - now_ms);
         Self::for_duration(left.saturating_sub(margin))
     }
 
@@ -146,4 +147,46 @@ pub fn finish(job: &str, report: Report) -> Result<Report, lambda_runtime::Error
         return Err(format!("{job}: {} writes failed; the next run retries them", report.failures).into());
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch_ms_in(d: Duration) -> u64 {
+        (SystemTime::now() + d).duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+    }
+
+    #[test]
+    fn budget_follows_the_invocation_deadline_less_the_margin() {
+        let margin = Duration::from_secs(5);
+        let minute = Duration::from_secs(60);
+        assert!(!Budget::from_deadline_ms(epoch_ms_in(minute), margin, Duration::ZERO).exhausted());
+        assert!(Budget::from_deadline_ms(epoch_ms_in(Duration::from_secs(3)), margin, minute).exhausted());
+    }
+
+    #[test]
+    fn a_deadline_that_is_not_ahead_falls_back() {
+        let margin = Duration::from_secs(5);
+        // cargo lambda watch sends its timeout where the epoch deadline belongs.
+        assert!(!Budget::from_deadline_ms(600_000, margin, Duration::from_secs(60)).exhausted());
+        assert!(!Budget::from_deadline_ms(0, margin, Duration::from_secs(60)).exhausted());
+        assert!(Budget::from_deadline_ms(600_000, margin, Duration::ZERO).exhausted());
+    }
+
+    #[test]
+    fn the_summary_says_what_was_left() {
+        let mut r = Report::started();
+        r.locks_expired = 2;
+        r.seats_restored = 5;
+        assert_eq!(
+            r.summary(),
+            "2 locks and 0 bookings expired, 5 seats restored; 0 events checked, 0 repaired (0 seats of drift)"
+        );
+        r.failures = 1;
+        r.complete = false;
+        assert!(r.summary().ends_with(
+            "1 writes failed (logged) and are retried by the next run; stopped at its deadline, the next run continues"
+        ));
+    }
 }
