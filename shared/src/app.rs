@@ -20,11 +20,14 @@ impl Deps {
         }
     }
 
-    /// Settings from the environment and one SDK client (the SDK honours
-    /// `AWS_ENDPOINT_URL_DYNAMODB`, which points it at DynamoDB Local).
+    /// Settings from the environment (the signing key from Secrets Manager when only
+    /// `JWT_SECRET_ARN` is set) and one SDK client (the SDK honours `AWS_ENDPOINT_URL_DYNAMODB`,
+    /// which points it at DynamoDB Local).
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let settings = Settings::from_env()?;
         let sdk = aws_config::load_from_env().await;
+        let env = |name: &str| std::env::var(name).ok();
+        let secret = crate::config::resolve_jwt_secret(&sdk, env).await?;
+        let settings = Settings::from_lookup(|name| if name == "JWT_SECRET" { secret.clone() } else { env(name) })?;
         Ok(Deps::new(settings, aws_sdk_dynamodb::Client::new(&sdk)))
     }
 }

@@ -8,6 +8,31 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} must be {expected}, got {value:?}")]
     Invalid { name: &'static str, expected: &'static str, value: String },
+    #[error("could not read the JWT signing key from Secrets Manager ({arn}): {reason}")]
+    Secret { arn: String, reason: String },
+}
+
+/// Where the JWT signing key comes from: `JWT_SECRET` itself (local development, tests), or,
+/// when only `JWT_SECRET_ARN` is set (deployed: template.yaml), the Secrets Manager secret it
+/// names, read once at cold start so the key never sits in the template or the environment.
+pub async fn resolve_jwt_secret(
+    sdk: &aws_config::SdkConfig,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    if let Some(inline) = get("JWT_SECRET") {
+        return Ok(Some(inline));
+    }
+    let Some(arn) = get("JWT_SECRET_ARN").filter(|a| !a.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let out = client.get_secret_value().secret_id(&arn).send().await.map_err(|e| ConfigError::Secret {
+        arn: arn.clone(),
+        reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
+    })?;
+    out.secret_string()
+        .map(|s| Some(s.to_string()))
+        .ok_or(ConfigError::Secret { arn, reason: "the secret has no SecretString".into() })
 }
 
 #[derive(Clone)]

@@ -117,16 +117,18 @@ impl Operator<'_> {
 }
 
 impl Operator<'_> {
-    /// Sets an event's `eventDate` (e.g. into the past, closing it).
+    /// Sets an event's `eventDate` (e.g. into the past, closing it), and the copy of it in the
+    /// EventListIndex sort key, as the table design says an edit of the date must.
     pub async fn set_event_date(&self, event_id: &str, at: &str) {
         self.client
             .update_item()
             .table_name(self.table)
             .key("PK", s(keys::event_pk(event_id)))
             .key("SK", s(keys::EVENT_SK))
-            .update_expression("SET eventDate = :d")
+            .update_expression("SET eventDate = :d, listSort = :sort")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":d", s(at))
+            .expression_attribute_values(":sort", s(keys::event_list_sort(at, event_id)))
             .send()
             .await
             .unwrap_or_else(|e| panic!("set eventDate of {event_id}: {e:?}"));

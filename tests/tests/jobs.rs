@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use booking_shared::jobs::{self, Budget, Report};
 use booking_shared::{time, Deps};
+use booking_tests::fake_http::{self, Received};
 use booking_tests::faults::{self, Faults};
 use booking_tests::scenarios::id;
 use booking_tests::{job_scenarios, Api, Harness};
 use futures::future::join_all;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn budget() -> Budget {
     Budget::for_duration(Duration::from_secs(120))
@@ -357,52 +357,12 @@ async fn a_run_out_of_time_leaves_the_rest_for_the_next() {
     }
 }
 
-/// One HTTP request a fake CloudFormation pre-signed URL received.
-struct Received {
-    head: String,
-    body: Value,
-}
-
-/// Listens like S3 behind a CloudFormation ResponseURL: answers the first `fail_first` PUTs with
-/// 500, then 200, and hands back every request it got.
+/// A stand-in for CloudFormation's pre-signed S3 URL that refuses the first `fail_first` PUTs.
 async fn fake_response_url(fail_first: usize) -> (String, tokio::sync::mpsc::UnboundedReceiver<Received>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/cfn-response?X-Amz-Signature=abc", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut served = 0;
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
-            let mut raw = Vec::new();
-            let mut buf = [0u8; 4096];
-            let (head, body) = loop {
-                let n = socket.read(&mut buf).await.unwrap_or(0);
-                if n == 0 {
-                    break (String::new(), Vec::new());
-                }
-                raw.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&raw).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let head = text[..end].to_string();
-                    let length = head
-                        .lines()
-                        .find_map(|l| l.to_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
-                        .and_then(|v| v.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if raw.len() >= end + 4 + length {
-                        break (head, raw[end + 4..end + 4 + length].to_vec());
-                    }
-                }
-            };
-            let status = if served < fail_first { "500 Internal Server Error" } else { "200 OK" };
-            served += 1;
-            let _ = socket
-                .write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes())
-                .await;
-            let _ = tx.send(Received { head, body: serde_json::from_slice(&body).unwrap_or(Value::Null) });
-        }
-    });
-    (url, rx)
+    let mut answers = vec![(500, String::new()); fail_first];
+    answers.push((200, String::new()));
+    let (base, rx) = fake_http::serve(answers).await;
+    (format!("{base}/cfn-response?X-Amz-Signature=abc"), rx)
 }
 
 fn cfn_event(request_type: &str, url: &str) -> lambda_runtime::LambdaEvent<Value> {
@@ -455,8 +415,7 @@ async fn recovery_always_answers_cloudformation() {
     let refused = rx.recv().await.unwrap();
     let got = rx.recv().await.unwrap();
     assert_eq!(refused.body, got.body, "the same answer, sent again");
-    let content_type = got.head.lines().find(|l| l.to_lowercase().starts_with("content-type:"));
-    assert!(content_type.is_none_or(|l| l.split(':').nth(1).unwrap().trim().is_empty()), "{}", got.head);
+    assert!(got.header("content-type").is_none_or(|v| v.is_empty()), "the URL is signed without one: {}", got.head);
     assert_eq!(got.body["Status"], "SUCCESS", "{}", got.body);
     assert_eq!(got.body["StackId"], "arn:aws:cloudformation:us-east-1:123456789012:stack/booking/guid");
     assert_eq!(got.body["Data"]["locksExpired"], 1);
