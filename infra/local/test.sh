@@ -3,8 +3,9 @@
 #   1. cargo fmt --check and clippy -D warnings
 #   2. cargo test: domain unit tests, then store and handler tests against a real DynamoDB Local
 #      (started by the harness, one table per test)
-#   3. the deployment checks: cfn-lint, sam validate --lint, openapi.yaml validation
-#   4. end to end over HTTP against the local stack (infra/local/stack.sh on its own ports),
+#   3. cargo lambda build --release of every function, and their sizes
+#   4. the deployment checks: cfn-lint, sam validate --lint, openapi.yaml validation
+#   5. end to end over HTTP against the local stack (infra/local/stack.sh on its own ports),
 #      jobs included (invoked as the stack's schedule does; one test restarts a stack of its own)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,6 +21,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "unit tests and DynamoDB Local tests"
 cargo test --workspace
+
+step "release build of every function (cargo lambda build --release)"
+cargo lambda build --release
+bash infra/binary-sizes.sh
 
 step "deployment checks"
 bash infra/check-template.sh
