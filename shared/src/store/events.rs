@@ -99,18 +99,7 @@ impl Store {
                 decode_cursor(c, &[("PK", &event_pk), ("SK", &event_sk), ("listKey", &list_key), ("listSort", &any)])
             })
             .transpose()?;
-        let page = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .index_name(keys::EVENT_LIST_INDEX)
-            .key_condition_expression("listKey = :k")
-            .expression_attribute_values(":k", s(keys::EVENT_LIST_KEY))
-            .set_exclusive_start_key(start)
-            .limit(limit)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
+        let page = self.event_list_page(start, limit).await?;
         let keys_in_order: Vec<Item> = page
             .items()
             .iter()
@@ -123,6 +112,26 @@ impl Store {
             .map(|item| from_item::<EventItem>(item).map(Event::from))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((events, encode_cursor(page.last_evaluated_key())))
+    }
+
+    /// One page of EventListIndex (keys only), soonest first: what `GET /api/events` and
+    /// recovery's walk over every event both read.
+    pub(crate) async fn event_list_page(
+        &self,
+        start: Option<Item>,
+        limit: i32,
+    ) -> Result<aws_sdk_dynamodb::operation::query::QueryOutput, StoreError> {
+        self.client()
+            .query()
+            .table_name(self.table())
+            .index_name(keys::EVENT_LIST_INDEX)
+            .key_condition_expression("listKey = :k")
+            .expression_attribute_values(":k", s(keys::EVENT_LIST_KEY))
+            .set_exclusive_start_key(start)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::sdk)
     }
 
     /// Consistent BatchGetItem, following UnprocessedKeys; results by PK.

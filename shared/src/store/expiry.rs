@@ -162,18 +162,7 @@ impl Store {
             #[serde(rename = "PK")]
             pk: String,
         }
-        let page = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .index_name(keys::EVENT_LIST_INDEX)
-            .key_condition_expression("listKey = :k")
-            .expression_attribute_values(":k", s(keys::EVENT_LIST_KEY))
-            .set_exclusive_start_key(start)
-            .limit(limit)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
+        let page = self.event_list_page(start, limit).await?;
         let ids = page
             .items()
             .iter()
