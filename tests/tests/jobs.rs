@@ -203,10 +203,13 @@ async fn recovery_during_live_traffic_repairs_nothing() {
     let users: Vec<_> = join_all((0..8).map(|_| api.new_user())).await;
     let event_id = api.event(&admin, 400).await;
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Traffic keeps going (12 to 40 rounds per client, within the 400 seats) until recovery has
+    // run at least three times during it, however fast or slow this machine is.
+    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let traffic = users.iter().enumerate().map(|(u, (token, _))| {
-        let (api, event_id) = (&api, &event_id);
+        let (api, event_id, runs) = (&api, &event_id, runs.clone());
         async move {
-            for i in 0..12 {
+            for i in (0..40).take_while(|i| *i < 12 || runs.load(Ordering::SeqCst) < 3) {
                 let lock = api.lock(token, event_id, 1 + (i % 3), &format!("live-{u}-{i}")).await;
                 lock.expect(201);
                 let lock_id = id(lock.data());
@@ -233,11 +236,12 @@ async fn recovery_during_live_traffic_repairs_nothing() {
     });
     let store = h.store();
     let recoveries = {
-        let done = done.clone();
+        let (done, runs) = (done.clone(), runs.clone());
         async move {
             let mut reports = Vec::new();
             while !done.load(Ordering::SeqCst) || reports.is_empty() {
                 reports.push(jobs::recovery::run(store, &time::format(time::now()), budget()).await);
+                runs.fetch_add(1, Ordering::SeqCst);
             }
             reports
         }
