@@ -25,6 +25,7 @@ pub mod fake_http;
 pub mod faults;
 pub mod job_scenarios;
 pub mod operator;
+pub mod request_counts;
 pub mod scenarios;
 pub mod stack;
 
@@ -227,6 +228,19 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// What API Gateway makes of a function's answer (`{statusCode, headers, body, isBase64Encoded}`).
+    pub fn from_lambda(answer: &Value) -> Reply {
+        let status = answer["statusCode"].as_u64().unwrap_or_else(|| panic!("no statusCode in {answer}")) as u16;
+        let text = answer["body"].as_str().unwrap_or("");
+        let bytes = if answer["isBase64Encoded"] == json!(true) {
+            STANDARD.decode(text).expect("a base64 body")
+        } else {
+            text.as_bytes().to_vec()
+        };
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(&bytes) }));
+        Reply { status, body }
+    }
+
     pub fn data(&self) -> &Value {
         &self.body["data"]
     }
@@ -403,7 +417,9 @@ pub fn function_for(method: &str, path: &str) -> &'static str {
         .unwrap_or(booking_shared::http::routes::DEFAULT_FUNCTION)
 }
 
-async fn call_in_process(deps: &Deps, method: &str, path: &str, payload: Payload, headers: &[(&str, &str)]) -> Reply {
+/// The API Gateway (HTTP API, payload 2.0) event for a request, as the gateway hands it to a
+/// function.
+pub fn apigw_event(method: &str, path: &str, payload: Payload, headers: &[(&str, &str)]) -> Value {
     let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
     let query_params: HashMap<String, String> =
         query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -417,7 +433,7 @@ async fn call_in_process(deps: &Deps, method: &str, path: &str, payload: Payload
         }
         Payload::Raw(bytes) => (Value::String(STANDARD.encode(bytes)), true),
     };
-    let event = json!({
+    json!({
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": raw_path,
@@ -431,7 +447,11 @@ async fn call_in_process(deps: &Deps, method: &str, path: &str, payload: Payload
         },
         "body": body,
         "isBase64Encoded": base64,
-    });
+    })
+}
+
+async fn call_in_process(deps: &Deps, method: &str, path: &str, payload: Payload, headers: &[(&str, &str)]) -> Reply {
+    let event = apigw_event(method, path, payload, headers);
     let req = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event");
     let resp = match function_for(method, path) {
         "users-api" => users_api::handle(deps, req).await,

@@ -1,5 +1,6 @@
 //! Bookings: confirm a lock, pay, cancel, list. Confirm and pay change one hold item with one
 //! conditional `UpdateItem`; cancel hands seats back, so it is one `TransactWriteItems`.
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::items::{decode_cursor, encode_cursor, from_item, hold_from, s, HoldItem};
@@ -37,9 +38,31 @@ impl Store {
         now: &str,
         payment_expires_at: &str,
     ) -> Result<Confirmed, Error> {
+        match self.update(self.confirm_request(at, caller, now, payment_expires_at)).await {
+            Ok(item) => {
+                let booking = booking_of(item)?;
+                tracing::info!(booking_id = %booking.id, lock_id = %booking.seat_lock_id, seats = booking.seats, "lock confirmed");
+                Ok(Confirmed::Created(booking))
+            }
+            Err(WriteError::Refused(old)) => {
+                hold::refused_confirm(hold_from(old.first().and_then(Option::as_ref))?, caller, now)
+                    .map(Confirmed::Replayed)
+            }
+            Err(WriteError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    /// The one `UpdateItem` [`Store::confirm`] sends (before [`Store::update`] asks for the
+    /// item back).
+    pub fn confirm_request(
+        &self,
+        at: &HoldRef,
+        caller: &Caller,
+        now: &str,
+        payment_expires_at: &str,
+    ) -> UpdateItemFluentBuilder {
         let booking_id = at.booking_id();
-        let request = self
-            .update_hold(at)
+        self.update_hold(at)
             .update_expression(
                 "SET lockStatus = :consumed, updatedAt = :now, bookingId = :booking, bookingStatus = :pending, \
                  paymentExpiresAt = :deadline, bookingCreatedAt = :now, bookingUpdatedAt = :now, \
@@ -57,25 +80,27 @@ impl Store {
             .expression_attribute_values(":bucket", s(ExpiryKind::Booking.bucket_for(&at.hash)))
             .expression_attribute_values(":userKey", s(keys::user_bookings_key(&caller.user_id)))
             .expression_attribute_values(":userSort", s(keys::user_bookings_sort(now, &booking_id)))
-            .expression_attribute_values(":caller", s(&caller.user_id));
-        match self.update(request).await {
+            .expression_attribute_values(":caller", s(&caller.user_id))
+    }
+
+    /// The owner pays a PAYMENT_PENDING booking inside its window.
+    pub async fn pay(&self, at: &HoldRef, caller: &Caller, reference: &str, now: &str) -> Result<Booking, Error> {
+        match self.update(self.pay_request(at, caller, reference, now)).await {
             Ok(item) => {
                 let booking = booking_of(item)?;
-                tracing::info!(booking_id = %booking.id, lock_id = %booking.seat_lock_id, seats = booking.seats, "lock confirmed");
-                Ok(Confirmed::Created(booking))
+                tracing::info!(booking_id = %booking.id, seats = booking.seats, "booking paid");
+                Ok(booking)
             }
             Err(WriteError::Refused(old)) => {
-                hold::refused_confirm(hold_from(old.first().and_then(Option::as_ref))?, caller, now)
-                    .map(Confirmed::Replayed)
+                hold::refused_pay(hold_from(old.first().and_then(Option::as_ref))?, caller, reference, now)
             }
             Err(WriteError::Store(e)) => Err(e.into()),
         }
     }
 
-    /// The owner pays a PAYMENT_PENDING booking inside its window.
-    pub async fn pay(&self, at: &HoldRef, caller: &Caller, reference: &str, now: &str) -> Result<Booking, Error> {
-        let request = self
-            .update_hold(at)
+    /// The one `UpdateItem` [`Store::pay`] sends (before [`Store::update`] asks for the item back).
+    pub fn pay_request(&self, at: &HoldRef, caller: &Caller, reference: &str, now: &str) -> UpdateItemFluentBuilder {
+        self.update_hold(at)
             .update_expression(
                 "SET bookingStatus = :confirmed, paidAt = :now, paymentReference = :ref, bookingUpdatedAt = :now \
                  REMOVE bookingExpiryBucket",
@@ -87,18 +112,7 @@ impl Store {
             .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":ref", s(reference))
-            .expression_attribute_values(":caller", s(&caller.user_id));
-        match self.update(request).await {
-            Ok(item) => {
-                let booking = booking_of(item)?;
-                tracing::info!(booking_id = %booking.id, seats = booking.seats, "booking paid");
-                Ok(booking)
-            }
-            Err(WriteError::Refused(old)) => {
-                hold::refused_pay(hold_from(old.first().and_then(Option::as_ref))?, caller, reference, now)
-            }
-            Err(WriteError::Store(e)) => Err(e.into()),
-        }
+            .expression_attribute_values(":caller", s(&caller.user_id))
     }
 
     /// The owner cancels a PAYMENT_PENDING (inside its window) or CONFIRMED booking; the seats go

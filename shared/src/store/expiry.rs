@@ -76,6 +76,16 @@ impl Store {
 
     /// ACTIVE -> EXPIRED and the seats back, if the lock is still ACTIVE and past `expiresAt`.
     pub async fn expire_lock(&self, at: &HoldRef, seats: i64, now: &str) -> Result<Outcome, StoreError> {
+        self.expire(self.expire_lock_writes(at, seats, now)?).await
+    }
+
+    /// The one `TransactWriteItems` [`Store::expire_lock`] sends.
+    pub fn expire_lock_writes(
+        &self,
+        at: &HoldRef,
+        seats: i64,
+        now: &str,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let expire = self
             .hold_transition(at)
             .update_expression("SET lockStatus = :expired, updatedAt = :now REMOVE lockExpiryBucket")
@@ -85,11 +95,7 @@ impl Store {
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":seats", n(seats))
             .build()?;
-        self.expire(vec![
-            TransactWriteItem::builder().update(expire).build(),
-            self.return_seats(&at.event_id, seats, now)?,
-        ])
-        .await
+        Ok(vec![TransactWriteItem::builder().update(expire).build(), self.return_seats(&at.event_id, seats, now)?])
     }
 
     /// PAYMENT_PENDING -> EXPIRED (and its lock EXPIRED) and the seats back, if still pending

@@ -43,6 +43,40 @@ impl Store {
     /// a replay (or key reuse), an existing claim is key reuse, else the event decides between
     /// NOT_FOUND, EVENT_CLOSED and SEATS_UNAVAILABLE. Nothing is read first.
     pub async fn create_lock(&self, req: &NewLock, now: &str, expires_at: &str) -> Result<Locked, Error> {
+        let (lock, writes) = self.lock_writes(req, now, expires_at)?;
+        let old = match self.transact(writes).await {
+            Ok(()) => return Ok(Locked::Created(lock)),
+            Err(WriteError::Store(e)) => return Err(e.into()),
+            Err(WriteError::Refused(old)) => old,
+        };
+        if let Some(existing) = hold_from(old.first().and_then(Option::as_ref))? {
+            return hold::replayed_lock(existing, &req.event_id, req.seats).map(Locked::Replayed);
+        }
+        if old.get(1).is_some_and(Option::is_some) {
+            return Err(hold::key_reused());
+        }
+        match old.get(2) {
+            Some(Some(event_item)) if event_item.is_empty() => Err(Error::NotFound("event")),
+            Some(Some(event_item)) => {
+                let event: super::items::EventItem = from_item(event_item.clone())?;
+                if !event::is_open(&event.event_date, now) {
+                    Err(Error::EventClosed(event.event_date))
+                } else {
+                    Err(Error::SeatsUnavailable { available: event.available_seats, requested: req.seats })
+                }
+            }
+            _ => Err(Error::Internal("lock refused without a failed condition".into())),
+        }
+    }
+
+    /// The one `TransactWriteItems` [`Store::create_lock`] sends, and the lock it makes if it
+    /// succeeds (the benchmark sends it bare as its baseline).
+    pub fn lock_writes(
+        &self,
+        req: &NewLock,
+        now: &str,
+        expires_at: &str,
+    ) -> Result<(Lock, Vec<TransactWriteItem>), Error> {
         let at = HoldRef { event_id: req.event_id.clone(), hash: ids::hold_hash(&req.user_id, &req.idempotency_key) };
         let hold = HoldItem::new_lock(&at, &req.user_id, req.seats, &req.idempotency_key, now, expires_at);
         let claim = IdempotencyItem {
@@ -83,29 +117,7 @@ impl Store {
             put_new(to_item(&claim)?)?,
             TransactWriteItem::builder().update(take_seats).build(),
         ];
-        let old = match self.transact(writes).await {
-            Ok(()) => return Ok(Locked::Created(hold.lock())),
-            Err(WriteError::Store(e)) => return Err(e.into()),
-            Err(WriteError::Refused(old)) => old,
-        };
-        if let Some(existing) = hold_from(old.first().and_then(Option::as_ref))? {
-            return hold::replayed_lock(existing, &req.event_id, req.seats).map(Locked::Replayed);
-        }
-        if old.get(1).is_some_and(Option::is_some) {
-            return Err(hold::key_reused());
-        }
-        match old.get(2) {
-            Some(Some(event_item)) if event_item.is_empty() => Err(Error::NotFound("event")),
-            Some(Some(event_item)) => {
-                let event: super::items::EventItem = from_item(event_item.clone())?;
-                if !event::is_open(&event.event_date, now) {
-                    Err(Error::EventClosed(event.event_date))
-                } else {
-                    Err(Error::SeatsUnavailable { available: event.available_seats, requested: req.seats })
-                }
-            }
-            _ => Err(Error::Internal("lock refused without a failed condition".into())),
-        }
+        Ok((hold.lock(), writes))
     }
 
     pub async fn get_hold(&self, at: &HoldRef) -> Result<Option<Hold>, Error> {

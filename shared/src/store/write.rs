@@ -39,6 +39,14 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
+/// An `UpdateItem` as [`Store::update`] sends it: the new item back on success, the old one on
+/// a refusal (so a refusal is explained without another read).
+pub fn returning_items(request: UpdateItemFluentBuilder) -> UpdateItemFluentBuilder {
+    request
+        .return_values(ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+}
+
 impl Store {
     /// One `TransactWriteItems`, retried only on conflicts.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), WriteError> {
@@ -81,9 +89,7 @@ impl Store {
 
     /// One conditional `UpdateItem` returning the new item, retried only on conflicts.
     pub async fn update(&self, request: UpdateItemFluentBuilder) -> Result<Item, WriteError> {
-        let request = request
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let request = returning_items(request);
         let mut attempt = 0;
         loop {
             attempt += 1;

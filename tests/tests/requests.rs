@@ -1,0 +1,26 @@
+//! One DynamoDB request per state change, replays and refusals included, counted on the wire
+//! (`tests/src/request_counts.rs`; the benchmark prints the same table).
+use booking_tests::request_counts;
+
+#[tokio::test]
+async fn each_lock_confirm_and_pay_is_one_dynamodb_request() {
+    let rows = request_counts::per_operation().await;
+    let expected = [
+        ("lock", 201, "1 TransactWriteItems"),
+        ("lock again, same key (replay)", 200, "1 TransactWriteItems"),
+        ("lock refused (SEATS_UNAVAILABLE)", 409, "1 TransactWriteItems"),
+        ("confirm", 201, "1 UpdateItem"),
+        ("confirm again (replay)", 200, "1 UpdateItem"),
+        ("pay", 200, "1 UpdateItem"),
+        ("pay again, same reference (replay)", 200, "1 UpdateItem"),
+        // Handing seats back needs the hold's seat count in the event's update, and a
+        // transaction cannot read: one read, then one transaction whose conditions decide.
+        ("cancel", 200, "1 GetItem, 1 TransactWriteItems"),
+        ("release", 200, "1 GetItem, 1 TransactWriteItems"),
+        // Four index buckets queried, then one transaction per stale hold.
+        ("lock-expiry run expiring 1 lock", 200, "4 Query, 1 TransactWriteItems"),
+    ];
+    let seen: Vec<_> = rows.iter().map(|r| (r.operation, r.status, r.requests_text())).collect();
+    let wanted: Vec<_> = expected.iter().map(|(o, s, r)| (*o, *s, r.to_string())).collect();
+    assert_eq!(seen, wanted);
+}
