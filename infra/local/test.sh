@@ -20,6 +20,8 @@ step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "unit tests and DynamoDB Local tests"
+# The function binaries too: tests/tests/function_crash.rs runs and kills them.
+cargo build --bins --quiet
 cargo test --workspace
 
 step "release build of every function (cargo lambda build --release)"

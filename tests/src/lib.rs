@@ -26,6 +26,7 @@ pub mod faults;
 pub mod job_scenarios;
 pub mod operator;
 pub mod request_counts;
+pub mod runtime_api;
 pub mod scenarios;
 pub mod stack;
 
