@@ -25,6 +25,8 @@ pub mod fake_http;
 pub mod faults;
 pub mod job_scenarios;
 pub mod operator;
+pub mod race;
+pub mod recount;
 pub mod request_counts;
 pub mod runtime_api;
 pub mod scenarios;
