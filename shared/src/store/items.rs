@@ -264,15 +264,22 @@ pub fn encode_cursor(last_key: Option<&Item>) -> Option<String> {
 /// What one attribute of a cursor must look like.
 pub type CursorRule<'a> = (&'a str, &'a dyn Fn(&str) -> bool);
 
+/// The longest key value a cursor may carry: DynamoDB's limit for a sort key (a partition key may
+/// have 2048 bytes). Every key this store writes is far shorter.
+pub const MAX_CURSOR_KEY_BYTES: usize = 1024;
+
 /// Decodes a cursor made by [`encode_cursor`]: exactly the `rules`' attributes, each passing its
 /// check, so a forged cursor can neither reach DynamoDB as a malformed start key nor start a
-/// page in someone else's partition.
+/// page in someone else's partition. Whatever the rules, a value must be one DynamoDB accepts
+/// as a key (not empty, at most [`MAX_CURSOR_KEY_BYTES`]); DynamoDB refuses any other start key
+/// with a `ValidationException`, which would be a 500 instead of the client's 400.
 pub fn decode_cursor(cursor: &str, rules: &[CursorRule<'_>]) -> Result<Item, Error> {
     let invalid = || Error::validation("cursor is not valid; pass the nextCursor of a previous page");
     let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).map_err(|_| invalid())?;
     let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let valid =
-        plain.len() == rules.len() && rules.iter().all(|(name, check)| plain.get(*name).is_some_and(|v| check(v)));
+    let key_value = |v: &str| !v.is_empty() && v.len() <= MAX_CURSOR_KEY_BYTES;
+    let valid = plain.len() == rules.len()
+        && rules.iter().all(|(name, check)| plain.get(*name).is_some_and(|v| key_value(v) && check(v)));
     if !valid {
         return Err(invalid());
     }
@@ -309,5 +316,12 @@ mod tests {
         assert!(decode_cursor(&c, &[("PK", &user_pk), ("SK", &any)]).is_err(), "values are checked");
         assert!(decode_cursor("!!", &[("PK", &any)]).is_err());
         assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("[1]"), &[("PK", &any)]).is_err());
+        // Values DynamoDB refuses as keys are refused here, whatever the rules let through.
+        let forged = |sk: &str| URL_SAFE_NO_PAD.encode(serde_json::json!({"PK": "EVENT#1", "SK": sk}).to_string());
+        assert!(decode_cursor(&forged(""), &[("PK", &event_pk), ("SK", &any)]).is_err(), "empty key");
+        let long = "x".repeat(MAX_CURSOR_KEY_BYTES + 1);
+        assert!(decode_cursor(&forged(&long), &[("PK", &event_pk), ("SK", &any)]).is_err(), "over-long key");
+        let longest = "x".repeat(MAX_CURSOR_KEY_BYTES);
+        assert!(decode_cursor(&forged(&longest), &[("PK", &event_pk), ("SK", &any)]).is_ok());
     }
 }
