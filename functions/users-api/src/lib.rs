@@ -57,7 +57,10 @@ struct Login {
 
 async fn login(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let body: Login = http::json_body(req)?;
-    let found = deps.store.find_login(&user::email_key(&body.email)).await?;
+    let found = match user::login_key(&body.email) {
+        Some(key) => deps.store.find_login(&key).await?,
+        None => None,
+    };
     let (found_user, hash) = match found {
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),

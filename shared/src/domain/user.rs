@@ -64,6 +64,14 @@ pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The [`email_key`] to look a login up by, or `None` for an address that no registration could
+/// have accepted because it is too long ([`validate_email`]'s limit). Login does not validate the
+/// address otherwise (any wrong one is `INVALID_CREDENTIALS`), but one of any length must not
+/// reach the store: as a key it can pass DynamoDB's 2048 bytes, which it refuses outright.
+pub fn login_key(email: &str) -> Option<String> {
+    (email.trim().chars().count() <= EMAIL_MAX_CHARS).then(|| email_key(email))
+}
+
 pub fn validate_password(password: &str) -> Result<(), Error> {
     let n = password.chars().count();
     if !(PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&n) {
@@ -85,6 +93,16 @@ mod tests {
             assert!(validate_email(bad).is_err(), "{bad}");
         }
         assert_eq!(email_key("Ann@Example.COM"), "ann@example.com");
+    }
+
+    #[test]
+    fn login_keys_are_those_registration_can_produce() {
+        assert_eq!(login_key(" Ann@Example.COM ").as_deref(), Some("ann@example.com"));
+        assert_eq!(login_key("not an email").as_deref(), Some("not an email"), "no other validation");
+        let longest = format!("{}@x.io", "é".repeat(EMAIL_MAX_CHARS - 5));
+        assert!(validate_email(&longest).is_ok());
+        assert_eq!(login_key(&longest), Some(email_key(&longest)));
+        assert_eq!(login_key(&format!("a{longest}")), None);
     }
 
     #[test]
