@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 
 pub mod fake_http;
 pub mod faults;
+pub mod hostile;
 pub mod job_scenarios;
 pub mod operator;
 pub mod race;

@@ -155,3 +155,14 @@ async fn restarted_stack_recovers_and_its_schedule_expires_locks() {
     assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 100);
     tokio::task::spawn_blocking(move || second.stop()).await.unwrap();
 }
+
+/// Hostile input over HTTP (`booking_tests::hostile`): refused with the contract's 4xx, nothing
+/// changed. The signing key is the stack's (stack.sh's development key unless JWT_SECRET is
+/// exported), to make expired tokens.
+#[tokio::test]
+#[ignore = "needs the local stack: infra/local/test.sh runs it"]
+async fn hostile_input_is_refused_and_changes_nothing() {
+    let (client, table) = dynamodb();
+    let key = std::env::var("JWT_SECRET").unwrap_or_else(|_| booking_tests::hostile::LOCAL_STACK_JWT_SECRET.into());
+    booking_tests::hostile::hostile(&api(), &Operator { client: &client, table: &table }, key.as_bytes()).await;
+}
