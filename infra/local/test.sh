@@ -7,6 +7,7 @@
 #   4. the deployment checks: cfn-lint, sam validate --lint, openapi.yaml validation
 #   5. end to end over HTTP against the local stack (infra/local/stack.sh on its own ports),
 #      jobs included (invoked as the stack's schedule does; one test restarts a stack of its own)
+#   6. OpenAPI-driven fuzzing of that stack (infra/local/fuzz.sh: schemathesis, fixed seed)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -52,3 +53,6 @@ grep -q "ready: API" "$log" || { echo "the local stack did not become ready:"; t
 # One test starts stacks of its own (on disk, restarted) for recovery at start-up.
 BOOKING_API_URL="http://127.0.0.1:$API_PORT" E2E_DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT" \
   E2E_TABLE=booking-e2e cargo test -p booking-tests --test e2e -- --ignored
+
+step "fuzzing the local stack against openapi.yaml (schemathesis)"
+bash infra/local/fuzz.sh "http://127.0.0.1:$API_PORT"
