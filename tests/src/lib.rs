@@ -21,6 +21,7 @@ use booking_shared::store::Store;
 use booking_shared::Deps;
 use serde_json::{json, Value};
 
+pub mod disk_dynamodb;
 pub mod fake_http;
 pub mod faults;
 pub mod hostile;
