@@ -489,6 +489,21 @@ async fn job_loop(jobs: &Jobs, job: &str, pause: Duration, done: &AtomicBool) ->
     reports
 }
 
+/// Reads every event's inventory again and again until `done`, as an admin watching the sale
+/// would, asserting each answer adds up (`total = available + locked + pending + sold`, none
+/// negative) while seats move under it; how many reads it made.
+async fn inventory_loop(api: &Api, admin: &str, events: &[String], done: &AtomicBool) -> u64 {
+    let mut reads = 0;
+    while reads == 0 || !done.load(Ordering::SeqCst) {
+        for event_id in events {
+            Api::assert_invariant(&api.inventory(admin, event_id).await);
+            reads += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    reads
+}
+
 fn sum(reports: &[Value], key: &str) -> u64 {
     reports.iter().map(|r| r[key].as_u64().unwrap_or_else(|| panic!("{key} in {r}"))).sum()
 }
@@ -498,6 +513,7 @@ fn sum(reports: &[Value], key: &str) -> u64 {
 /// has run once more:
 ///
 /// - every answer was one the contract allows for that call (no 5xx, no surprise code);
+/// - every inventory an admin read during the traffic added up;
 /// - per event, `total = available + locked + pending + sold`, all non-negative, recounted from
 ///   the hold items themselves and equal to the inventory endpoint's answer; nothing is left
 ///   locked or pending;
@@ -546,11 +562,12 @@ pub async fn run(config: RaceConfig) -> RaceReport {
         done.store(true, Ordering::SeqCst);
         logs
     };
-    let (logs, lock_runs, booking_runs, recovery_runs) = tokio::join!(
+    let (logs, lock_runs, booking_runs, recovery_runs, inventory_reads) = tokio::join!(
         traffic,
         job_loop(&jobs, "lock-expiry", config.job_pause, &done),
         job_loop(&jobs, "booking-expiry", config.job_pause, &done),
         job_loop(&jobs, "recovery", config.recovery_pause, &done),
+        inventory_loop(&api, &admin, &events, &done),
     );
     let traffic = traffic_started.elapsed();
 
@@ -573,6 +590,7 @@ pub async fn run(config: RaceConfig) -> RaceReport {
     assert_eq!(last_recovery["eventsChecked"], json!(config.events), "{last_recovery}");
 
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    counts.insert("inventory.reads_during_traffic".into(), inventory_reads);
     let mut unexpected = Vec::new();
     let mut held: Vec<Held> = Vec::new();
     for log in logs {

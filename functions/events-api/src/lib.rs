@@ -62,5 +62,5 @@ async fn inventory(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body
     http::admin(deps, req)?;
     let now = time::format(time::now());
     let census = if ids::is_ulid(id) { deps.store.census(id, &now).await? } else { None };
-    http::ok(StatusCode::OK, &census.ok_or(Error::NotFound("event"))?.inventory)
+    http::ok(StatusCode::OK, &census.ok_or(Error::NotFound("event"))?.view())
 }

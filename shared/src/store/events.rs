@@ -41,6 +41,21 @@ pub struct Census {
     pub stale: Vec<StaleHold>,
 }
 
+impl Census {
+    /// The inventory to show an admin. Settled: as counted, `availableSeats` as stored, so drift
+    /// (which recovery repairs) is visible. Not settled (seats moved through every attempt):
+    /// each hold was counted once, in the state it was read in, but `availableSeats` was read
+    /// at other moments, so the figures would not add up; `availableSeats` is then what the
+    /// holds imply, the one view in which every seat is counted once.
+    pub fn view(&self) -> Inventory {
+        let mut inventory = self.inventory.clone();
+        if !self.settled {
+            inventory.available_seats = inventory.expected_available();
+        }
+        inventory
+    }
+}
+
 impl Store {
     pub async fn create_event(&self, new: &NewEvent, id: &str, now: &str) -> Result<Event, Error> {
         let item = EventItem {
@@ -241,5 +256,30 @@ impl Store {
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::SeatUse;
+
+    fn census(available: i64, settled: bool) -> Census {
+        let mut inventory = Inventory::new("e", 10, available);
+        inventory.add(3, SeatUse::Locked);
+        inventory.add(2, SeatUse::Sold);
+        Census { inventory, version: 7, settled, stale: Vec::new() }
+    }
+
+    #[test]
+    fn a_settled_census_shows_available_as_stored_so_drift_is_visible() {
+        assert_eq!(census(4, true).view().available_seats, 4);
+    }
+
+    #[test]
+    fn an_unsettled_census_shows_the_view_that_adds_up() {
+        let view = census(4, false).view();
+        assert_eq!(view.available_seats, 5);
+        assert_eq!(view.total_seats, view.available_seats + view.locked_seats + view.pending_seats + view.sold_seats);
     }
 }
