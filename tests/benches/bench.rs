@@ -1,0 +1,576 @@
+//! The benchmark (`infra/local/bench.sh`, that is `cargo bench -p booking-tests --bench bench`;
+//! figures in the README). Against DynamoDB Local, in one
+//! run, printed side by side and written to `BENCH_OUT` (target/bench/results.md):
+//!
+//! a. lock, confirm and pay through the functions' real handlers (API Gateway events in, JSON
+//!    out, JWT checked) next to the very DynamoDB request each one makes, built beforehand by the
+//!    same store code and sent bare, at the same concurrency: p50/p99 latency and throughput;
+//! b. DynamoDB requests per operation, counted by the SDK HTTP client (`tests/src/faults.rs`);
+//! c. lock-expiry sweeping stale locks, next to the same expiry transactions sent bare at the
+//!    job's concurrency (the baseline knows the keys; the job has to find them);
+//! d. every function's release binary (`cargo lambda build --release`) as Lambda runs it, against
+//!    a Runtime API of our own: size, cold start (process start to first answered invocation),
+//!    warm latency and peak memory after N invocations;
+//! e. the race of `tests/src/race.rs` (1,000 clients on one event in the test command) bigger:
+//!    2,000 clients x 3 rounds on two events.
+//!
+//! Sizes: BENCH_CONCURRENCY (16), BENCH_OPS (2000 per operation and variant), BENCH_SWEEP_LOCKS
+//! (10000), BENCH_INVOCATIONS (1000), BENCH_RACE_CLIENTS (2000), BENCH_RACE_ROUNDS (3).
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_sdk_dynamodb::Client;
+use booking_shared::domain::ids::HoldRef;
+use booking_shared::domain::user::{Caller, Role};
+use booking_shared::store::locks::NewLock;
+use booking_shared::store::write::returning_items;
+use booking_shared::store::Store;
+use booking_shared::{jobs, time};
+use booking_tests::race::{self, RaceConfig};
+use booking_tests::runtime_api::{function_binary, local_env, FunctionProcess, RuntimeApi};
+use booking_tests::{apigw_event, operator, request_counts, Api, Harness, Payload, Reply};
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Latencies of one measured run.
+struct Stats {
+    n: usize,
+    wall: Duration,
+    sorted: Vec<Duration>,
+}
+
+impl Stats {
+    fn quantile(&self, q: f64) -> Duration {
+        self.sorted[((self.sorted.len() as f64 - 1.0) * q).round() as usize]
+    }
+    fn per_second(&self) -> f64 {
+        self.n as f64 / self.wall.as_secs_f64()
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// Runs `op(worker, i)` for `per_worker` values of `i` on each of `workers` tasks at once.
+async fn measure<F, Fut>(workers: usize, per_worker: usize, op: F) -> Stats
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let op = Arc::new(op);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..workers)
+        .map(|w| {
+            let op = op.clone();
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(per_worker);
+                for i in 0..per_worker {
+                    let t = Instant::now();
+                    op(w, i).await;
+                    times.push(t.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut sorted = Vec::new();
+    for t in tasks {
+        sorted.extend(t.await.expect("benchmark task"));
+    }
+    let wall = started.elapsed();
+    sorted.sort();
+    Stats { n: sorted.len(), wall, sorted }
+}
+
+/// What the benchmark prints and writes.
+struct Out(String);
+
+impl Out {
+    fn line(&mut self, text: impl AsRef<str>) {
+        println!("{}", text.as_ref());
+        self.0.push_str(text.as_ref());
+        self.0.push('\n');
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_string()))
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_string())))
+        .and_then(|kb| kb.trim_end_matches(" kB").parse::<u64>().ok())
+        .map(|kb| format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let ddb =
+        booking_tests::dynamodb_local_dir().file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    format!("{cores} cores ({cpu}), {memory} RAM; DynamoDB Local {ddb} (in memory, same machine)")
+}
+
+struct Worker {
+    token: String,
+    user_id: String,
+    event_id: String,
+}
+
+/// a. Handlers next to the bare requests they send.
+async fn latency(out: &mut Out, workers: usize, ops: usize) {
+    let harness = Harness::new().await;
+    let api = Arc::new(harness.api());
+    let admin = api.admin().await;
+    let per_worker = (ops / workers).max(1);
+    let warmup = (per_worker / 10).max(2);
+    let seats = (2 * (per_worker + warmup)) as i64;
+    let mut ws = Vec::new();
+    for _ in 0..workers {
+        let (token, user_id) = api.new_user().await;
+        ws.push(Worker { token, user_id, event_id: api.event(&admin, seats).await });
+    }
+    let ws = Arc::new(ws);
+    let store = harness.store().clone();
+    let client = harness.client.clone();
+
+    let mut rows = Vec::new();
+    // A warm-up round (not reported), then the measured one.
+    for (round, n) in [("warm-up", warmup), ("measured", per_worker)] {
+        let handler_locks = handler_locks(&api, &ws, round, n).await;
+        let raw_locks = raw_locks(&store, &client, &ws, round, n).await;
+        let handler_confirms = handler_confirms(&api, &ws, &handler_locks.1, n).await;
+        let raw_confirms = raw_confirms(&store, &ws, &raw_locks.1, n).await;
+        let handler_pays = handler_pays(&api, &ws, &handler_confirms.1, n).await;
+        let raw_pays = raw_pays(&store, &ws, &raw_confirms.1, n).await;
+        if round == "measured" {
+            rows = vec![
+                ("lock (`POST /api/locks`, TransactWriteItems)", handler_locks.0, raw_locks.0),
+                ("confirm (`POST /api/bookings/confirm`, UpdateItem)", handler_confirms.0, raw_confirms.0),
+                ("pay (`POST /api/bookings/{id}/pay`, UpdateItem)", handler_pays.0, raw_pays.0),
+            ];
+        }
+    }
+    out.line(format!(
+        "\n### a. Handlers vs the bare DynamoDB request ({workers} at a time, {} of each)\n",
+        workers * per_worker
+    ));
+    out.line("| operation | handler p50 ms | handler p99 ms | handler ops/s | bare p50 ms | bare p99 ms | bare ops/s | overhead (p50 ratio) | throughput ratio |");
+    out.line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, h, r) in rows {
+        out.line(format!(
+            "| {name} | {} | {} | {:.0} | {} | {} | {:.0} | {:.2} | {:.2} |",
+            ms(h.quantile(0.5)),
+            ms(h.quantile(0.99)),
+            h.per_second(),
+            ms(r.quantile(0.5)),
+            ms(r.quantile(0.99)),
+            r.per_second(),
+            h.quantile(0.5).as_secs_f64() / r.quantile(0.5).as_secs_f64(),
+            h.per_second() / r.per_second(),
+        ));
+    }
+}
+
+type Ids = Arc<Vec<Vec<String>>>;
+
+/// Collects one id per (worker, i) from a measured run.
+fn slots(workers: usize, n: usize) -> Arc<Vec<std::sync::Mutex<Vec<String>>>> {
+    Arc::new((0..workers).map(|_| std::sync::Mutex::new(vec![String::new(); n])).collect())
+}
+
+fn collect(slots: Arc<Vec<std::sync::Mutex<Vec<String>>>>) -> Ids {
+    Arc::new(slots.iter().map(|s| s.lock().unwrap().clone()).collect())
+}
+
+async fn handler_locks(api: &Arc<Api>, ws: &Arc<Vec<Worker>>, round: &str, n: usize) -> (Stats, Ids) {
+    let ids = slots(ws.len(), n);
+    let (api, ws2, ids2, round) = (api.clone(), ws.clone(), ids.clone(), round.to_string());
+    let stats = measure(ws.len(), n, move |w, i| {
+        let (api, ws, ids, key) = (api.clone(), ws2.clone(), ids2.clone(), format!("h-{round}-{w}-{i}"));
+        async move {
+            let r = api.lock(&ws[w].token, &ws[w].event_id, 1, &key).await;
+            r.expect(201);
+            ids[w].lock().unwrap()[i] = r.data()["_id"].as_str().expect("lock id").to_string();
+        }
+    })
+    .await;
+    (stats, collect(ids))
+}
+
+async fn raw_locks(store: &Store, client: &Client, ws: &Arc<Vec<Worker>>, round: &str, n: usize) -> (Stats, Ids) {
+    let now = time::format(time::now());
+    let expires = time::format(time::plus_seconds(time::now(), 600));
+    let mut requests = Vec::new();
+    let mut ids = Vec::new();
+    for (w, worker) in ws.iter().enumerate() {
+        let (mut reqs, mut wids) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let new = NewLock {
+                event_id: worker.event_id.clone(),
+                user_id: worker.user_id.clone(),
+                seats: 1,
+                idempotency_key: format!("r-{round}-{w}-{i}"),
+            };
+            let (lock, writes) = store.lock_writes(&new, &now, &expires).expect("lock request");
+            wids.push(lock.id);
+            reqs.push(client.transact_write_items().set_transact_items(Some(writes)));
+        }
+        requests.push(reqs);
+        ids.push(wids);
+    }
+    let requests = Arc::new(requests);
+    let stats = measure(ws.len(), n, move |w, i| {
+        let request = requests[w][i].clone();
+        async move {
+            request.send().await.expect("bare lock transaction");
+        }
+    })
+    .await;
+    (stats, Arc::new(ids))
+}
+
+async fn handler_confirms(api: &Arc<Api>, ws: &Arc<Vec<Worker>>, locks: &Ids, n: usize) -> (Stats, Ids) {
+    let ids = slots(ws.len(), n);
+    let (api, ws2, ids2, locks) = (api.clone(), ws.clone(), ids.clone(), locks.clone());
+    let stats = measure(ws.len(), n, move |w, i| {
+        let (api, ws, ids, locks) = (api.clone(), ws2.clone(), ids2.clone(), locks.clone());
+        async move {
+            let booking = api.confirm(&ws[w].token, &locks[w][i]).await;
+            ids[w].lock().unwrap()[i] = booking["_id"].as_str().expect("booking id").to_string();
+        }
+    })
+    .await;
+    (stats, collect(ids))
+}
+
+fn caller(worker: &Worker) -> Caller {
+    Caller { user_id: worker.user_id.clone(), role: Role::User }
+}
+
+async fn raw_confirms(store: &Store, ws: &Arc<Vec<Worker>>, locks: &Ids, n: usize) -> (Stats, Ids) {
+    let now = time::format(time::now());
+    let deadline = time::format(time::plus_seconds(time::now(), 600));
+    let mut requests = Vec::new();
+    let mut ids = Vec::new();
+    for (w, worker) in ws.iter().enumerate() {
+        let at: Vec<HoldRef> = locks[w].iter().map(|id| HoldRef::parse_lock_id(id).expect("lock id")).collect();
+        ids.push(at.iter().map(HoldRef::booking_id).collect());
+        requests.push(
+            at.iter()
+                .map(|at| returning_items(store.confirm_request(at, &caller(worker), &now, &deadline)))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let requests = Arc::new(requests);
+    let stats = measure(ws.len(), n, move |w, i| {
+        let request = requests[w][i].clone();
+        async move {
+            request.send().await.expect("bare confirm update");
+        }
+    })
+    .await;
+    (stats, Arc::new(ids))
+}
+
+async fn handler_pays(api: &Arc<Api>, ws: &Arc<Vec<Worker>>, bookings: &Ids, n: usize) -> (Stats, Ids) {
+    let (api, ws2, bookings) = (api.clone(), ws.clone(), bookings.clone());
+    let stats = measure(ws.len(), n, move |w, i| {
+        let (api, ws, bookings) = (api.clone(), ws2.clone(), bookings.clone());
+        async move {
+            api.pay(&ws[w].token, &bookings[w][i]).await.expect(200);
+        }
+    })
+    .await;
+    (stats, Arc::new(Vec::new()))
+}
+
+async fn raw_pays(store: &Store, ws: &Arc<Vec<Worker>>, bookings: &Ids, n: usize) -> (Stats, Ids) {
+    let now = time::format(time::now());
+    let requests: Vec<Vec<_>> = ws
+        .iter()
+        .enumerate()
+        .map(|(w, worker)| {
+            bookings[w]
+                .iter()
+                .map(|id| {
+                    let at = HoldRef::parse_booking_id(id).expect("booking id");
+                    returning_items(store.pay_request(&at, &caller(worker), "ref-1", &now))
+                })
+                .collect()
+        })
+        .collect();
+    let requests = Arc::new(requests);
+    let stats = measure(ws.len(), n, move |w, i| {
+        let request = requests[w][i].clone();
+        async move {
+            request.send().await.expect("bare pay update");
+        }
+    })
+    .await;
+    (stats, Arc::new(Vec::new()))
+}
+
+/// b. DynamoDB requests per operation, counted on the wire.
+async fn requests(out: &mut Out) {
+    out.line("\n### b. DynamoDB requests per operation (counted by the SDK HTTP client)\n");
+    out.line("| operation | answer | DynamoDB requests |");
+    out.line("|---|---:|---|");
+    for row in request_counts::per_operation().await {
+        out.line(format!("| {} | {} | {} |", row.operation, row.status, row.requests_text()));
+    }
+}
+
+/// Seeds `locks` stale one-seat locks, 100 per event, as `create_lock` would have left them with
+/// an `expiresAt` in the past: the items its transaction puts (hold and idempotency claim), in
+/// `BatchWriteItem`s, then each event's seats taken in one update. Their refs.
+async fn seed_stale_locks(harness: &Harness, locks: usize) -> Vec<HoldRef> {
+    let api = harness.api();
+    let admin = api.admin().await;
+    let store = harness.store();
+    let now = time::now();
+    let (created, expired) = (time::format(now), time::format(now - chrono::Duration::minutes(1)));
+    let mut refs = Vec::new();
+    let mut puts = Vec::new();
+    for chunk in (0..locks).collect::<Vec<_>>().chunks(100) {
+        let event_id = api.event(&admin, 100).await;
+        for k in chunk {
+            let new = NewLock {
+                event_id: event_id.clone(),
+                user_id: "bench-user".into(),
+                seats: 1,
+                idempotency_key: format!("stale-{k}"),
+            };
+            let (lock, writes) = store.lock_writes(&new, &created, &expired).expect("lock request");
+            refs.push(HoldRef::parse_lock_id(&lock.id).expect("lock id"));
+            puts.extend(writes.into_iter().filter_map(|w| w.put).map(|p| {
+                let put = PutRequest::builder().set_item(Some(p.item)).build().expect("put");
+                WriteRequest::builder().put_request(put).build()
+            }));
+        }
+        operator::Operator { client: &harness.client, table: &harness.deps.settings.table_name }
+            .shift_available(&event_id, -(chunk.len() as i64))
+            .await;
+    }
+    let batches: Vec<Vec<WriteRequest>> = puts.chunks(25).map(<[_]>::to_vec).collect();
+    futures::stream::iter(batches)
+        .for_each_concurrent(8, |batch| async {
+            let mut pending = HashMap::from([(harness.deps.settings.table_name.clone(), batch)]);
+            while !pending.is_empty() {
+                let out = harness.client.batch_write_item().set_request_items(Some(pending)).send().await;
+                pending = out.expect("seed batch").unprocessed_items.unwrap_or_default();
+            }
+        })
+        .await;
+    refs
+}
+
+/// c. The sweeper next to the same writes sent bare.
+async fn sweep(out: &mut Out, locks: usize) {
+    let workers = jobs::CONCURRENCY;
+    let job_world = Harness::new().await;
+    let bare_world = Harness::new().await;
+    let seeded = Instant::now();
+    seed_stale_locks(&job_world, locks).await;
+    let bare_refs = seed_stale_locks(&bare_world, locks).await;
+    println!("(seeded 2 x {locks} stale locks in {:.1} s)", seeded.elapsed().as_secs_f64());
+
+    let started = Instant::now();
+    let report = booking_tests::Jobs::InProcess(job_world.store().clone()).run("lock-expiry").await;
+    let job = started.elapsed();
+    assert_eq!(report["locksExpired"], json!(locks), "{report}");
+    assert_eq!(report["complete"], json!(true), "{report}");
+
+    let now = time::format(time::now());
+    let store = bare_world.store();
+    let requests: Arc<Vec<_>> = Arc::new(
+        bare_refs
+            .iter()
+            .map(|at| {
+                let writes = store.expire_lock_writes(at, 1, &now).expect("expiry request");
+                bare_world.client.transact_write_items().set_transact_items(Some(writes))
+            })
+            .collect(),
+    );
+    let per_worker = locks.div_ceil(workers);
+    let bare = measure(workers, per_worker, move |w, i| {
+        let request = requests.get(w * per_worker + i).cloned();
+        async move {
+            if let Some(request) = request {
+                request.send().await.expect("bare expiry transaction");
+            }
+        }
+    })
+    .await;
+    for world in [&job_world, &bare_world] {
+        let mut start = None;
+        loop {
+            let (events, next) = world.store().event_ids_page(start, 100).await.expect("events");
+            for id in events {
+                let event = world.store().get_event(&id).await.expect("event").expect("event exists");
+                assert_eq!(event.available_seats, 100, "every seat back on {id}");
+            }
+            let Some(next) = next else { break };
+            start = Some(next);
+        }
+    }
+    let (job_rate, bare_rate) = (locks as f64 / job.as_secs_f64(), locks as f64 / bare.wall.as_secs_f64());
+    out.line(format!("\n### c. Sweeper: {locks} stale locks, {workers} writes at a time\n"));
+    out.line("| | wall s | locks/s | of bare |");
+    out.line("|---|---:|---:|---:|");
+    out.line(format!(
+        "| lock-expiry (query the index, page, expire) | {:.2} | {job_rate:.0} | {:.2} |",
+        job.as_secs_f64(),
+        job_rate / bare_rate
+    ));
+    out.line(format!(
+        "| bare expiry transactions (keys known) | {:.2} | {bare_rate:.0} | 1.00 |",
+        bare.wall.as_secs_f64()
+    ));
+}
+
+/// d. Each function binary as Lambda runs it.
+async fn functions(out: &mut Out, invocations: usize) {
+    let endpoint = booking_tests::dynamodb().await;
+    let harness = Harness::new().await;
+    let api = harness.api();
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event(&admin, 100_000).await;
+    for i in 0..3 {
+        let lock = api.lock(&token, &event_id, 1, &format!("seed-{i}")).await;
+        api.confirm(&token, lock.data()["_id"].as_str().expect("lock id")).await;
+    }
+    let env = local_env(&endpoint, &harness.deps.settings.table_name);
+    let bearer = |t: &str| format!("Bearer {t}");
+    let http = |method: &str, path: &str, body: Option<Value>, t: &str| {
+        let payload = body.map(Payload::Json).unwrap_or(Payload::None);
+        apigw_event(method, path, payload, &[("authorization", &bearer(t))])
+    };
+    type MakeEvent<'a> = Box<dyn Fn(usize) -> Value + 'a>;
+    let functions: Vec<(&str, MakeEvent)> = vec![
+        ("users-api", Box::new(|_| http("GET", "/api/users/me", None, &token))),
+        ("events-api", Box::new(|_| http("GET", &format!("/api/events/{event_id}"), None, &token))),
+        (
+            "locks-api",
+            Box::new(|i| {
+                let body = json!({"eventId": event_id, "seats": 1, "idempotencyKey": format!("bench-{i}")});
+                http("POST", "/api/locks", Some(body), &token)
+            }),
+        ),
+        ("bookings-api", Box::new(|_| http("GET", "/api/bookings", None, &token))),
+        ("admin-api", Box::new(|_| http("POST", "/api/admin/recovery", None, &admin))),
+        ("lock-expiry", Box::new(|_| json!({}))),
+        ("booking-expiry", Box::new(|_| json!({}))),
+        ("recovery", Box::new(|_| json!({}))),
+    ];
+    out.line(format!("\n### d. Function binaries (release, as packaged), {invocations} invocations each\n"));
+    out.line("| function | size MiB | cold start ms | warm p50 ms | warm p99 ms | peak memory MiB |");
+    out.line("|---|---:|---:|---:|---:|---:|");
+    for (name, make) in functions {
+        let binary = function_binary(name, true);
+        let size = std::fs::metadata(&binary).expect("binary").len() as f64 / 1024.0 / 1024.0;
+        let runtime = RuntimeApi::start(Duration::from_secs(300)).await;
+        let first = tokio::spawn({
+            let (runtime, event) = (runtime.clone(), make(0));
+            async move { runtime.invoke(event).await }
+        });
+        let process = FunctionProcess::spawn(&binary, name, &runtime, &env);
+        let answer = first.await.expect("invocation").unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let cold = process.started.elapsed();
+        check(name, &answer);
+        let mut warm = Vec::new();
+        for i in 1..invocations {
+            let t = Instant::now();
+            let answer = runtime.invoke(make(i)).await.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            warm.push(t.elapsed());
+            check(name, &answer);
+        }
+        warm.sort();
+        let stats = Stats { n: warm.len(), wall: Duration::ZERO, sorted: warm };
+        out.line(format!(
+            "| {name} | {size:.1} | {} | {} | {} | {:.1} |",
+            ms(cold),
+            ms(stats.quantile(0.5)),
+            ms(stats.quantile(0.99)),
+            process.peak_memory_kib() as f64 / 1024.0
+        ));
+    }
+}
+
+/// e. The race of the test command, bigger.
+async fn race(out: &mut Out, clients: usize, rounds: usize) {
+    let config = RaceConfig { clients, rounds, events: 2, seats: clients as i64 / 2, ..RaceConfig::ci() };
+    let report = race::run(config).await;
+    report.assert_every_outcome_happened();
+    out.line(format!(
+        "\n### e. Race: {clients} clients x {rounds} rounds on 2 events of {} seats, jobs looping (`tests/src/race.rs`)\n",
+        clients / 2
+    ));
+    out.line(format!(
+        "Traffic {:.1} s, all {:.1} s (set-up, timers, last job runs, checks). Every check of the test held:",
+        report.traffic.as_secs_f64(),
+        report.elapsed.as_secs_f64()
+    ));
+    out.line("invariant on every event, recount equal, no seat sold twice, every acknowledged answer kept.\n");
+    out.line("| outcome | count |");
+    out.line("|---|---:|");
+    for (outcome, n) in &report.counts {
+        out.line(format!("| {outcome} | {n} |"));
+    }
+    for (i, (total, available, sold)) in report.events.iter().enumerate() {
+        out.line(format!("| event {i}: total / available / sold at the end | {total} / {available} / {sold} |"));
+    }
+}
+
+/// An answer must be a success: 2xx for HTTP functions, a report for jobs.
+fn check(name: &str, answer: &Value) {
+    if answer.get("statusCode").is_some() {
+        let reply = Reply::from_lambda(answer);
+        assert!(reply.status < 300, "{name} answered {}: {}", reply.status, reply.body);
+    } else {
+        assert!(answer.get("failures").is_some(), "{name} answered {answer}");
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let workers = setting("BENCH_CONCURRENCY", 16);
+    let ops = setting("BENCH_OPS", 2000);
+    let sweep_locks = setting("BENCH_SWEEP_LOCKS", 10_000);
+    let invocations = setting("BENCH_INVOCATIONS", 1000);
+    let path = PathBuf::from(
+        std::env::var("BENCH_OUT")
+            .unwrap_or_else(|_| booking_tests::repo_root().join("target/bench/results.md").display().to_string()),
+    );
+    let mut out = Out(String::new());
+    let started = Instant::now();
+    out.line(format!("## Benchmark, {}\n", time::format(time::now())));
+    out.line(format!("Machine: {}.", machine()));
+    out.line("Command: `./infra/local/bench.sh` (release build; settings BENCH_* in `tests/src/bin/bench.rs`).");
+
+    latency(&mut out, workers, ops).await;
+    requests(&mut out).await;
+    sweep(&mut out, sweep_locks).await;
+    functions(&mut out, invocations).await;
+    race(&mut out, setting("BENCH_RACE_CLIENTS", 2000), setting("BENCH_RACE_ROUNDS", 3)).await;
+
+    let mut footer = String::new();
+    let _ = write!(footer, "\nTotal benchmark time: {:.0} s.", started.elapsed().as_secs_f64());
+    out.line(footer);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("results folder");
+    std::fs::write(&path, &out.0).expect("write results");
+    println!("\nwritten to {}", path.display());
+}
