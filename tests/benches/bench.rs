@@ -52,6 +52,13 @@ impl Stats {
     fn quantile(&self, q: f64) -> Duration {
         self.sorted[((self.sorted.len() as f64 - 1.0) * q).round() as usize]
     }
+    /// Two runs as one: all their latencies, their wall times added.
+    fn merge(mut self, other: Stats) -> Stats {
+        self.sorted.extend(other.sorted);
+        self.sorted.sort();
+        Stats { n: self.n + other.n, wall: self.wall + other.wall, sorted: self.sorted }
+    }
+
     fn per_second(&self) -> f64 {
         self.n as f64 / self.wall.as_secs_f64()
     }
@@ -146,30 +153,60 @@ async fn latency(out: &mut Out, workers: usize, ops: usize) {
     let store = harness.store().clone();
     let client = harness.client.clone();
 
-    let mut rows = Vec::new();
-    // A warm-up round (not reported), then the measured one.
-    for (round, n) in [("warm-up", warmup), ("measured", per_worker)] {
-        let handler_locks = handler_locks(&api, &ws, round, n).await;
-        let raw_locks = raw_locks(&store, &client, &ws, round, n).await;
-        let handler_confirms = handler_confirms(&api, &ws, &handler_locks.1, n).await;
-        let raw_confirms = raw_confirms(&store, &ws, &raw_locks.1, n).await;
-        let handler_pays = handler_pays(&api, &ws, &handler_confirms.1, n).await;
-        let raw_pays = raw_pays(&store, &ws, &raw_confirms.1, n).await;
-        if round == "measured" {
-            rows = vec![
-                ("lock (`POST /api/locks`, TransactWriteItems)", handler_locks.0, raw_locks.0),
-                ("confirm (`POST /api/bookings/confirm`, UpdateItem)", handler_confirms.0, raw_confirms.0),
-                ("pay (`POST /api/bookings/{id}/pay`, UpdateItem)", handler_pays.0, raw_pays.0),
-            ];
+    // A warm-up round (not reported), then two measured rounds of half the operations each:
+    // handlers first in one, bare requests first in the other, so neither side gains from
+    // running second (a warmer JVM, a fuller table).
+    let half = (per_worker / 2).max(1);
+    let mut sums: Vec<Option<(Stats, Stats)>> = vec![None, None, None];
+    for (round, n, handlers_first) in [("warm-up", warmup, true), ("one", half, true), ("two", half, false)] {
+        let mut pairs = Vec::new();
+        let (mut h_ids, mut r_ids): (Option<Ids>, Option<Ids>) = (None, None);
+        for step in 0..3 {
+            let mut h_run = None;
+            let mut r_run = None;
+            for handlers in if handlers_first { [true, false] } else { [false, true] } {
+                if handlers {
+                    h_run = Some(match step {
+                        0 => handler_locks(&api, &ws, round, n).await,
+                        1 => handler_confirms(&api, &ws, h_ids.as_ref().expect("locks"), n).await,
+                        _ => handler_pays(&api, &ws, h_ids.as_ref().expect("bookings"), n).await,
+                    });
+                } else {
+                    r_run = Some(match step {
+                        0 => raw_locks(&store, &client, &ws, round, n).await,
+                        1 => raw_confirms(&store, &ws, r_ids.as_ref().expect("locks"), n).await,
+                        _ => raw_pays(&store, &ws, r_ids.as_ref().expect("bookings"), n).await,
+                    });
+                }
+            }
+            let ((h_stats, h_next), (r_stats, r_next)) = (h_run.expect("handler run"), r_run.expect("bare run"));
+            (h_ids, r_ids) = (Some(h_next), Some(r_next));
+            pairs.push((h_stats, r_stats));
+        }
+        if round != "warm-up" {
+            for (sum, (h, r)) in sums.iter_mut().zip(pairs) {
+                *sum = Some(match sum.take() {
+                    None => (h, r),
+                    Some((h0, r0)) => (h0.merge(h), r0.merge(r)),
+                });
+            }
         }
     }
+    let names = [
+        "lock (`POST /api/locks`, TransactWriteItems)",
+        "confirm (`POST /api/bookings/confirm`, UpdateItem)",
+        "pay (`POST /api/bookings/{id}/pay`, UpdateItem)",
+    ];
+    let rows: Vec<(&str, (Stats, Stats))> =
+        names.into_iter().zip(sums).map(|(name, s)| (name, s.expect("measured"))).collect();
+    let per_worker = 2 * half;
     out.line(format!(
         "\n### a. Handlers vs the bare DynamoDB request ({workers} at a time, {} of each)\n",
         workers * per_worker
     ));
     out.line("| operation | handler p50 ms | handler p99 ms | handler ops/s | bare p50 ms | bare p99 ms | bare ops/s | overhead (p50 ratio) | throughput ratio |");
     out.line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (name, h, r) in rows {
+    for (name, (h, r)) in rows {
         out.line(format!(
             "| {name} | {} | {} | {:.0} | {} | {} | {:.0} | {:.2} | {:.2} |",
             ms(h.quantile(0.5)),
@@ -559,7 +596,7 @@ async fn main() {
     let started = Instant::now();
     out.line(format!("## Benchmark, {}\n", time::format(time::now())));
     out.line(format!("Machine: {}.", machine()));
-    out.line("Command: `./infra/local/bench.sh` (release build; settings BENCH_* in `tests/src/bin/bench.rs`).");
+    out.line("Command: `./infra/local/bench.sh` (release build; settings BENCH_* in `tests/benches/bench.rs`).");
 
     latency(&mut out, workers, ops).await;
     requests(&mut out).await;
