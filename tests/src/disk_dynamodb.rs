@@ -2,25 +2,20 @@
 //! `infra/local/stack.sh` runs it with `DYNAMODB_DATA_DIR`) on a fixed port, so the test can
 //! SIGKILL the JVM in the middle of traffic and start it again on the same port and data.
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::Client;
 
-use crate::{dynamodb_local_dir, free_port};
+use crate::free_port;
 
 /// A client that gives up on a dead endpoint in seconds: a 1 s connect timeout, 5 s per
 /// attempt, 10 s per operation, and the standard three attempts with short back-off (the
 /// defaults back off from 1 s up to 20 s). Requests to a live DynamoDB Local take milliseconds.
 pub fn client_with_timeouts(endpoint: &str) -> Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+    let conf = crate::local_config(endpoint)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(1))
@@ -63,24 +58,9 @@ impl DiskDynamoDb {
 
     fn spawn(&mut self) {
         assert!(self.child.is_none(), "already running");
-        let lib = dynamodb_local_dir();
-        let mut cmd = Command::new("java");
-        cmd.arg(format!("-Djava.library.path={}", lib.join("DynamoDBLocal_lib").display()))
-            .arg("-jar")
-            .arg(lib.join("DynamoDBLocal.jar"))
-            .arg("-dbPath")
-            .arg(&self.dir)
-            .args(["-sharedDb", "-port", &self.port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec. The JVM
-        // gets SIGKILL if the thread that started it (the test's) goes away, e.g. on a panic.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        // The JVM gets SIGKILL if the thread that started it (the test's) goes away.
+        let storage = ["-dbPath".as_ref(), self.dir.as_os_str(), "-sharedDb".as_ref()];
+        let mut cmd = crate::dynamodb_local_command(&storage, self.port);
         self.child = Some(cmd.spawn().expect("java must be installed (infra/local/setup.sh)"));
         self.starts += 1;
     }

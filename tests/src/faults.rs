@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
@@ -118,12 +117,6 @@ impl HttpConnector for FaultyConnector {
 /// A client for DynamoDB at `endpoint` whose requests pass through `faults`.
 pub fn client(endpoint: &str, faults: Arc<Faults>) -> Client {
     let inner = aws_smithy_http_client::Builder::new().build_http();
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-        .http_client(FaultyClient { inner, faults })
-        .build();
+    let conf = crate::local_config(endpoint).http_client(FaultyClient { inner, faults }).build();
     Client::from_conf(conf)
 }

@@ -56,27 +56,41 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-/// Starts DynamoDB Local from a thread that lives as long as the process; the child gets
-/// SIGKILL when that thread (so the test process) goes away.
+/// Makes `cmd`'s process get SIGKILL when the thread that spawned it goes away (a finished or
+/// panicked test), so no JVM or function process outlives the tests.
+pub fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(cmd, || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+/// DynamoDB Local on `port` with `storage` (`-inMemory`, or `-dbPath <dir> -sharedDb`), output
+/// discarded, dying with the thread that spawns it.
+pub fn dynamodb_local_command(storage: &[&std::ffi::OsStr], port: u16) -> Command {
+    let dir = dynamodb_local_dir();
+    let mut cmd = Command::new("java");
+    cmd.arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
+        .arg("-jar")
+        .arg(dir.join("DynamoDBLocal.jar"))
+        .args(storage)
+        .args(["-port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    die_with_parent(&mut cmd);
+    cmd
+}
+
+/// Starts DynamoDB Local from a thread that lives as long as the process, so the child lives
+/// as long as the test process.
 fn start_dynamodb_local() -> String {
     let port = free_port();
-    let dir = dynamodb_local_dir();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut cmd = Command::new("java");
-        cmd.arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
-            .arg("-jar")
-            .arg(dir.join("DynamoDBLocal.jar"))
-            .args(["-inMemory", "-port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        let mut cmd = dynamodb_local_command(&["-inMemory".as_ref()], port);
         let mut child = cmd.spawn().expect("java must be installed (infra/local/setup.sh)");
         tx.send(()).ok();
         let _ = child.wait();
@@ -88,14 +102,18 @@ fn start_dynamodb_local() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-pub fn client(endpoint: &str) -> Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
+/// The configuration every test client of DynamoDB Local starts from: its endpoint, a region
+/// and dummy credentials.
+pub fn local_config(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-        .build();
-    Client::from_conf(conf)
+}
+
+pub fn client(endpoint: &str) -> Client {
+    Client::from_conf(local_config(endpoint).build())
 }
 
 static ENDPOINT: OnceLock<String> = OnceLock::new();

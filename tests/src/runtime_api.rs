@@ -189,13 +189,7 @@ impl FunctionProcess {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        crate::die_with_parent(&mut cmd);
         let started = Instant::now();
         let child = cmd.spawn().unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
         FunctionProcess { child, started }
