@@ -17,7 +17,6 @@
 //! Sizes: BENCH_CONCURRENCY (16), BENCH_OPS (2000 per operation and variant), BENCH_SWEEP_LOCKS
 //! (10000), BENCH_INVOCATIONS (1000), BENCH_RACE_CLIENTS (2000), BENCH_RACE_ROUNDS (3).
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -99,6 +98,27 @@ where
     Stats { n: sorted.len(), wall, sorted }
 }
 
+/// Sends requests built beforehand, `requests[w]` one after the other by worker `w`, all
+/// workers at once; only the sending is timed.
+async fn send_bare<R, Fut, O, E>(requests: Vec<Vec<R>>, what: &'static str, send: fn(R) -> Fut) -> Stats
+where
+    R: Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send + 'static,
+    E: std::fmt::Debug,
+{
+    let longest = requests.iter().map(Vec::len).max().unwrap_or(0);
+    let requests = Arc::new(requests);
+    measure(requests.len(), longest, move |w, i| {
+        let request = requests[w].get(i).cloned();
+        async move {
+            if let Some(request) = request {
+                send(request).await.expect(what);
+            }
+        }
+    })
+    .await
+}
+
 /// What the benchmark prints and writes.
 struct Out(String);
 
@@ -174,8 +194,8 @@ async fn latency(out: &mut Out, workers: usize, ops: usize) {
                 } else {
                     r_run = Some(match step {
                         0 => raw_locks(&store, &client, &ws, round, n).await,
-                        1 => raw_confirms(&store, &ws, r_ids.as_ref().expect("locks"), n).await,
-                        _ => raw_pays(&store, &ws, r_ids.as_ref().expect("bookings"), n).await,
+                        1 => raw_confirms(&store, &ws, r_ids.as_ref().expect("locks")).await,
+                        _ => raw_pays(&store, &ws, r_ids.as_ref().expect("bookings")).await,
                     });
                 }
             }
@@ -268,14 +288,7 @@ async fn raw_locks(store: &Store, client: &Client, ws: &Arc<Vec<Worker>>, round:
         requests.push(reqs);
         ids.push(wids);
     }
-    let requests = Arc::new(requests);
-    let stats = measure(ws.len(), n, move |w, i| {
-        let request = requests[w][i].clone();
-        async move {
-            request.send().await.expect("bare lock transaction");
-        }
-    })
-    .await;
+    let stats = send_bare(requests, "bare lock transaction", |r| r.send()).await;
     (stats, Arc::new(ids))
 }
 
@@ -297,7 +310,7 @@ fn caller(worker: &Worker) -> Caller {
     Caller { user_id: worker.user_id.clone(), role: Role::User }
 }
 
-async fn raw_confirms(store: &Store, ws: &Arc<Vec<Worker>>, locks: &Ids, n: usize) -> (Stats, Ids) {
+async fn raw_confirms(store: &Store, ws: &Arc<Vec<Worker>>, locks: &Ids) -> (Stats, Ids) {
     let now = time::format(time::now());
     let deadline = time::format(time::plus_seconds(time::now(), 600));
     let mut requests = Vec::new();
@@ -311,14 +324,7 @@ async fn raw_confirms(store: &Store, ws: &Arc<Vec<Worker>>, locks: &Ids, n: usiz
                 .collect::<Vec<_>>(),
         );
     }
-    let requests = Arc::new(requests);
-    let stats = measure(ws.len(), n, move |w, i| {
-        let request = requests[w][i].clone();
-        async move {
-            request.send().await.expect("bare confirm update");
-        }
-    })
-    .await;
+    let stats = send_bare(requests, "bare confirm update", |r| r.send()).await;
     (stats, Arc::new(ids))
 }
 
@@ -334,7 +340,7 @@ async fn handler_pays(api: &Arc<Api>, ws: &Arc<Vec<Worker>>, bookings: &Ids, n: 
     (stats, Arc::new(Vec::new()))
 }
 
-async fn raw_pays(store: &Store, ws: &Arc<Vec<Worker>>, bookings: &Ids, n: usize) -> (Stats, Ids) {
+async fn raw_pays(store: &Store, ws: &Arc<Vec<Worker>>, bookings: &Ids) -> (Stats, Ids) {
     let now = time::format(time::now());
     let requests: Vec<Vec<_>> = ws
         .iter()
@@ -349,14 +355,7 @@ async fn raw_pays(store: &Store, ws: &Arc<Vec<Worker>>, bookings: &Ids, n: usize
                 .collect()
         })
         .collect();
-    let requests = Arc::new(requests);
-    let stats = measure(ws.len(), n, move |w, i| {
-        let request = requests[w][i].clone();
-        async move {
-            request.send().await.expect("bare pay update");
-        }
-    })
-    .await;
+    let stats = send_bare(requests, "bare pay update", |r| r.send()).await;
     (stats, Arc::new(Vec::new()))
 }
 
@@ -432,25 +431,15 @@ async fn sweep(out: &mut Out, locks: usize) {
 
     let now = time::format(time::now());
     let store = bare_world.store();
-    let requests: Arc<Vec<_>> = Arc::new(
-        bare_refs
-            .iter()
-            .map(|at| {
-                let writes = store.expire_lock_writes(at, 1, &now).expect("expiry request");
-                bare_world.client.transact_write_items().set_transact_items(Some(writes))
-            })
-            .collect(),
-    );
-    let per_worker = locks.div_ceil(workers);
-    let bare = measure(workers, per_worker, move |w, i| {
-        let request = requests.get(w * per_worker + i).cloned();
-        async move {
-            if let Some(request) = request {
-                request.send().await.expect("bare expiry transaction");
-            }
-        }
-    })
-    .await;
+    let requests: Vec<_> = bare_refs
+        .iter()
+        .map(|at| {
+            let writes = store.expire_lock_writes(at, 1, &now).expect("expiry request");
+            bare_world.client.transact_write_items().set_transact_items(Some(writes))
+        })
+        .collect();
+    let by_worker = requests.chunks(locks.div_ceil(workers)).map(<[_]>::to_vec).collect();
+    let bare = send_bare(by_worker, "bare expiry transaction", |r| r.send()).await;
     for world in [&job_world, &bare_world] {
         let mut start = None;
         loop {
@@ -604,9 +593,7 @@ async fn main() {
     functions(&mut out, invocations).await;
     race(&mut out, setting("BENCH_RACE_CLIENTS", 2000), setting("BENCH_RACE_ROUNDS", 3)).await;
 
-    let mut footer = String::new();
-    let _ = write!(footer, "\nTotal benchmark time: {:.0} s.", started.elapsed().as_secs_f64());
-    out.line(footer);
+    out.line(format!("\nTotal benchmark time: {:.0} s.", started.elapsed().as_secs_f64()));
     std::fs::create_dir_all(path.parent().expect("parent")).expect("results folder");
     std::fs::write(&path, &out.0).expect("write results");
     println!("\nwritten to {}", path.display());

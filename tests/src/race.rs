@@ -630,24 +630,18 @@ pub async fn run(config: RaceConfig) -> RaceReport {
             stored_ids.difference(&given_ids).take(5).collect::<Vec<_>>(),
             given_ids.difference(&stored_ids).take(5).collect::<Vec<_>>()
         );
-        let mut sold = 0;
         for (lock_id, h) in &mine {
             let row = stored[lock_id];
             assert_eq!(row.seats, h.seats, "{lock_id}: seats");
             assert_eq!(row.end_state(), h.expected_end(), "{lock_id} ended elsewhere than its answers said: {h:?}");
-            match h.expected_end() {
-                "CONFIRMED" => sold += h.seats,
-                "LOCK_EXPIRED" => {
-                    locks_expired += 1;
-                    expired_seats += h.seats;
-                }
-                "EXPIRED" => {
-                    bookings_expired += 1;
-                    expired_seats += h.seats;
-                }
-                _ => {}
-            }
         }
+        // Every stored hold is a client's and ended where its answers said, so the tally of
+        // the stored holds is the tally of what clients were told.
+        let ends = recount.ends();
+        let sold = ends.sold;
+        locks_expired += ends.locks_expired;
+        bookings_expired += ends.bookings_expired;
+        expired_seats += ends.expired_seats;
         assert_eq!(recount.sold, sold, "sold is the seats of the bookings clients paid for and kept");
         assert_eq!(recount.available, recount.total - sold, "{recount:?}");
         final_events.push((recount.total, recount.available, recount.sold));

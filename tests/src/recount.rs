@@ -54,6 +54,15 @@ impl HoldRow {
     }
 }
 
+/// See [`Recount::ends`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ends {
+    pub sold: i64,
+    pub locks_expired: u64,
+    pub bookings_expired: u64,
+    pub expired_seats: i64,
+}
+
 /// The event item's counters and every hold of the event.
 #[derive(Debug, Clone)]
 pub struct Recount {
@@ -162,6 +171,27 @@ impl Recount {
             "inventory of {} differs from the recount of its items",
             self.event_id
         );
+    }
+
+    /// Where the holds ended, tallied: the seats of CONFIRMED bookings, and the locks and
+    /// bookings that ended expired (the jobs' work) with their seats.
+    pub fn ends(&self) -> Ends {
+        let mut ends = Ends::default();
+        for row in &self.holds {
+            match row.end_state().as_str() {
+                "CONFIRMED" => ends.sold += row.seats,
+                "LOCK_EXPIRED" => {
+                    ends.locks_expired += 1;
+                    ends.expired_seats += row.seats;
+                }
+                "EXPIRED" => {
+                    ends.bookings_expired += 1;
+                    ends.expired_seats += row.seats;
+                }
+                _ => {}
+            }
+        }
+        ends
     }
 
     /// Holds by lock id.

@@ -438,21 +438,15 @@ async fn dynamodb_killed_mid_load_loses_no_acknowledged_write_and_moves_no_seat_
             let end = stored.get(f.lock_id.as_str()).map(String::as_str);
             assert!(f.allowed_ends(&lost).contains(&end), "{} ended {end:?}; the client was told {f:?}", f.lock_id);
         }
-        let mut sold = 0;
         for row in &recount.holds {
-            match row.end_state().as_str() {
-                "CONFIRMED" => sold += row.seats,
-                "LOCK_EXPIRED" => {
-                    locks_expired += 1;
-                    restored += row.seats;
-                }
-                "EXPIRED" => {
-                    bookings_expired += 1;
-                    restored += row.seats;
-                }
-                other => panic!("{row:?} ended {other}"),
-            }
+            let end = row.end_state();
+            assert!(["CONFIRMED", "LOCK_EXPIRED", "EXPIRED"].contains(&end.as_str()), "{row:?} ended {end}");
         }
+        let ends = recount.ends();
+        let sold = ends.sold;
+        locks_expired += ends.locks_expired;
+        bookings_expired += ends.bookings_expired;
+        restored += ends.expired_seats;
         assert_eq!(recount.sold, sold);
         assert_eq!(recount.available, recount.total - sold, "no seat came back twice: {recount:?}");
     }

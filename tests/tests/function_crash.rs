@@ -84,6 +84,25 @@ async fn retry(function: &Function, event: &Value) -> Reply {
     Reply::from_lambda(&answer)
 }
 
+/// A fresh table with an admin, a user with a token, an event of 100 seats, and the function.
+struct World {
+    api: Api,
+    admin: String,
+    token: String,
+    event_id: String,
+    function: Function,
+}
+
+async fn world(function: &'static str) -> World {
+    let harness = Harness::new().await;
+    let api = harness.api();
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event(&admin, 100).await;
+    let function = Function::new(function, &harness).await;
+    World { api, admin, token, event_id, function }
+}
+
 fn kills() -> Vec<Kill> {
     let mut kills = vec![Kill::BeforeTheAnswerGetsOut];
     kills.extend([0, 1, 2, 3, 5, 8, 12, 20, 30, 50, 80].map(|ms| Kill::After(Duration::from_millis(ms))));
@@ -92,12 +111,7 @@ fn kills() -> Vec<Kill> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_retried_after_its_process_was_killed_takes_the_seats_once() {
-    let harness = Harness::new().await;
-    let api = harness.api();
-    let admin = api.admin().await;
-    let (token, _) = api.new_user().await;
-    let event_id = api.event(&admin, 100).await;
-    let locks = Function::new("locks-api", &harness).await;
+    let World { api, admin, token, event_id, function: locks } = world("locks-api").await;
 
     let (mut taken, mut landed_unanswered, mut answered) = (0, 0, 0);
     for (i, kill) in kills().into_iter().enumerate() {
@@ -132,12 +146,7 @@ async fn a_lock_retried_after_its_process_was_killed_takes_the_seats_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confirm_or_payment_retried_after_its_process_was_killed_moves_the_seats_once() {
-    let harness = Harness::new().await;
-    let api = harness.api();
-    let admin = api.admin().await;
-    let (token, _) = api.new_user().await;
-    let event_id = api.event(&admin, 100).await;
-    let bookings = Function::new("bookings-api", &harness).await;
+    let World { api, admin, token, event_id, function: bookings } = world("bookings-api").await;
 
     let (mut pending, mut sold) = (0, 0);
     for (i, kill) in kills().into_iter().enumerate() {
