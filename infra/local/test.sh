@@ -3,7 +3,8 @@
 #   1. cargo fmt --check and clippy -D warnings
 #   2. cargo test: domain unit tests, then store and handler tests against a real DynamoDB Local
 #      (started by the harness, one table per test)
-#   3. cargo lambda build --release of every function, and their sizes
+#   3. sam build (the deploy path; cargo lambda build --release of every function), what it
+#      produced checked (infra/check_sam_build.py), and the sizes
 #   4. the deployment checks: cfn-lint, sam validate --lint, openapi.yaml validation
 #   5. end to end over HTTP against the local stack (infra/local/stack.sh on its own ports),
 #      jobs included (invoked as the stack's schedule does; one test restarts a stack of its own)
@@ -25,8 +26,12 @@ step "unit tests and DynamoDB Local tests"
 cargo build --bins --quiet
 cargo test --workspace
 
-step "release build of every function (cargo lambda build --release)"
-cargo lambda build --release
+# The deploy path, as the README gives it: `sam build` runs `cargo lambda build --release --bin <fn>`
+# for every function (the one release build of this command), then what it produced is checked.
+case "$(uname -m)" in aarch64) arch=arm64 ;; *) arch=x86_64 ;; esac
+step "sam build --parameter-overrides Architecture=$arch (release build of every function)"
+SAM_CLI_TELEMETRY=0 sam build --parameter-overrides "Architecture=$arch"
+python infra/check_sam_build.py "$arch"
 bash infra/binary-sizes.sh
 
 step "deployment checks"
