@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every test, on a fresh machine too (it installs what it needs first):
 #   1. cargo fmt --check and clippy -D warnings
-#   2. cargo test: domain unit tests, then store and handler tests against a real DynamoDB Local
-#      (started by the harness, one table per test)
+#   2. the fast tier, `cargo test --workspace` (what a developer runs while working): domain unit
+#      tests, then store and handler tests against a real DynamoDB Local (started by the harness,
+#      one table per test); then the slow tier, `cargo test --test slow -- --ignored`: the
+#      1,000-client race, DynamoDB Local killed mid-load, function processes killed mid-request
 #   3. cargo lambda build --release of every function, and their sizes
 #   4. the deployment checks: cfn-lint, sam validate --lint, openapi.yaml validation
 #   5. end to end over HTTP against the local stack (infra/local/stack.sh on its own ports),
@@ -20,10 +22,13 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "unit tests and DynamoDB Local tests"
-# The function binaries too: tests/tests/function_crash.rs runs and kills them.
+step "fast tier: unit tests and DynamoDB Local tests (cargo test --workspace)"
+# The function binaries too: the slow tier's function_crash runs and kills them.
 cargo build --bins --quiet
 cargo test --workspace
+
+step "slow tier: 1,000-client race, DynamoDB restart, function crash (tests/tests/slow, --ignored)"
+cargo test -p booking-tests --test slow -- --ignored
 
 step "release build of every function (cargo lambda build --release)"
 cargo lambda build --release

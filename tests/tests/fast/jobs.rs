@@ -1,7 +1,6 @@
 //! The jobs against a real DynamoDB Local, in-process through the functions' handlers: the
 //! original service's three scenarios, drift repair, duplicate and concurrent runs, the races the
 //! conditions must settle, injected TransactionConflicts, and the CloudFormation answer.
-#![recursion_limit = "256"]
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;

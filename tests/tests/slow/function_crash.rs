@@ -110,6 +110,7 @@ fn kills() -> Vec<Kill> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow proof: infra/local/test.sh runs it (cargo test --test slow -- --ignored)"]
 async fn a_lock_retried_after_its_process_was_killed_takes_the_seats_once() {
     let World { api, admin, token, event_id, function: locks } = world("locks-api").await;
 
@@ -145,6 +146,7 @@ async fn a_lock_retried_after_its_process_was_killed_takes_the_seats_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow proof: infra/local/test.sh runs it (cargo test --test slow -- --ignored)"]
 async fn a_confirm_or_payment_retried_after_its_process_was_killed_moves_the_seats_once() {
     let World { api, admin, token, event_id, function: bookings } = world("bookings-api").await;
 
