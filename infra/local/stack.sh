@@ -66,7 +66,9 @@ if [ "$LOCAL_DYNAMODB" = 1 ]; then
     sleep 0.2
   done
 fi
-python infra/local/create_table.py
+# The one table creation (shared/src/store/table.rs, as the tests use it); an existing table is kept.
+created=$(cargo run --quiet -p create-table)
+say "$created"
 
 say "building the functions"
 cargo build --quiet --bins
