@@ -48,12 +48,15 @@ API_PORT=$API_PORT DYNAMODB_PORT=$DYNAMODB_PORT STACK_NO_RELOAD=1 TABLE_NAME=boo
   bash infra/local/stack.sh >"$log" 2>&1 &
 stack=$!
 trap 'kill -TERM $stack 2>/dev/null; wait $stack 2>/dev/null || true' EXIT
+# Ready means it answers: GET /api/events through the router, a function and DynamoDB Local.
+ready_url="http://127.0.0.1:$API_PORT/api/events"
+answers() { [ "$(curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$ready_url")" = 200 ]; }
 for _ in $(seq 600); do
-  grep -q "ready: API" "$log" && break
+  answers && break
   if ! kill -0 $stack 2>/dev/null; then echo "the local stack failed to start:"; tail -n 40 "$log"; exit 1; fi
   sleep 1
 done
-grep -q "ready: API" "$log" || { echo "the local stack did not become ready:"; tail -n 40 "$log"; exit 1; }
+answers || { echo "the local stack never answered 200 on $ready_url:"; tail -n 40 "$log"; exit 1; }
 # The stack's schedule runs too (every 60 s): the scenarios hold whichever run expires a hold.
 # One test starts stacks of its own (on disk, restarted) for recovery at start-up.
 BOOKING_API_URL="http://127.0.0.1:$API_PORT" E2E_DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT" \
