@@ -5,7 +5,7 @@
 #   (router in Cargo.toml) -> recovery once (as CloudFormation runs it on deploy) -> lock-expiry
 #   and booking-expiry every LOCAL_SCHEDULE_SECONDS (as EventBridge Scheduler runs them).
 # infra/local/run-job.sh <job> runs any job now.
-# Every setting of shared/API.md can be exported before running it. Ctrl-C or SIGTERM stops
+# Every setting of docs/API.md can be exported before running it. Ctrl-C or SIGTERM stops
 # everything it started.
 #
 #   API_PORT (3000), DYNAMODB_PORT (8000)

@@ -1,5 +1,5 @@
 //! End to end over HTTP against the local stack (DynamoDB Local + `cargo lambda watch` on
-//! :3000): the same scenarios as `api.rs`, through the real router, runtime and network.
+//! :3000): the same scenarios as `fast/api.rs`, through the real router, runtime and network.
 //! `infra/local/test.sh` starts the stack and runs these with `--ignored`; by hand:
 //! `BOOKING_API_URL=http://localhost:3000 cargo test -p booking-tests --test e2e -- --ignored`.
 #![recursion_limit = "256"]
@@ -113,7 +113,7 @@ async fn closed_event_refuses_locks() {
     job_scenarios::closed_event(&api(), &Operator { client: &client, table: &table }).await;
 }
 
-/// Original scenario 3 as it happens: a stack runs, crashes leave a stale ACTIVE lock holding
+/// Scenario 3 (docs/API.md) as it happens: a stack runs, crashes leave a stale ACTIVE lock holding
 /// seats, the stack is started again and its start-up recovery (what CloudFormation runs on
 /// deploy) heals it before the stack says it is ready. Then, with short timers, the stack's own
 /// schedule expires a fresh lock with nobody invoking anything.

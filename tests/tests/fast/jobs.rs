@@ -1,5 +1,5 @@
 //! The jobs against a real DynamoDB Local, in-process through the functions' handlers: the
-//! original service's three scenarios, drift repair, duplicate and concurrent runs, the races the
+//! three self-healing scenarios of docs/API.md, drift repair, duplicate and concurrent runs, the races the
 //! conditions must settle, injected TransactionConflicts, and the CloudFormation answer.
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
