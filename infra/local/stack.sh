@@ -5,7 +5,7 @@
 #   (router in Cargo.toml) -> recovery once (as CloudFormation runs it on deploy) -> lock-expiry
 #   and booking-expiry every LOCAL_SCHEDULE_SECONDS (as EventBridge Scheduler runs them).
 # infra/local/run-job.sh <job> runs any job now.
-# Every setting of shared/API.md can be exported before running it. Ctrl-C or SIGTERM stops
+# Every setting of docs/API.md can be exported before running it. Ctrl-C or SIGTERM stops
 # everything it started.
 #
 #   API_PORT (3000), DYNAMODB_PORT (8000)
@@ -66,7 +66,9 @@ if [ "$LOCAL_DYNAMODB" = 1 ]; then
     sleep 0.2
   done
 fi
-python infra/local/create_table.py
+# The one table creation (shared/src/store/table.rs, as the tests use it); an existing table is kept.
+created=$(cargo run --quiet -p create-table)
+say "$created"
 
 say "building the functions"
 cargo build --quiet --bins

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every test, on a fresh machine too (it installs what it needs first):
 #   1. cargo fmt --check and clippy -D warnings
-#   2. cargo test: domain unit tests, then store and handler tests against a real DynamoDB Local
-#      (started by the harness, one table per test)
+#   2. the fast tier, `cargo test --workspace` (what a developer runs while working): domain unit
+#      tests, then store and handler tests against a real DynamoDB Local (started by the harness,
+#      one table per test); then the slow tier, `cargo test --test slow -- --ignored`: the
+#      1,000-client race, DynamoDB Local killed mid-load, function processes killed mid-request
 #   3. sam build (the deploy path; cargo lambda build --release of every function), what it
 #      produced checked (infra/check_sam_build.py), and the sizes
 #   4. the deployment checks: cfn-lint, sam validate --lint, openapi.yaml validation
@@ -21,10 +23,13 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "unit tests and DynamoDB Local tests"
-# The function binaries too: tests/tests/function_crash.rs runs and kills them.
+step "fast tier: unit tests and DynamoDB Local tests (cargo test --workspace)"
+# The function binaries too: the slow tier's function_crash runs and kills them.
 cargo build --bins --quiet
 cargo test --workspace
+
+step "slow tier: 1,000-client race, DynamoDB restart, function crash (tests/tests/slow, --ignored)"
+cargo test -p booking-tests --test slow -- --ignored
 
 # The deploy path, as the README gives it: `sam build` runs `cargo lambda build --release --bin <fn>`
 # for every function (the one release build of this command), then what it produced is checked.
@@ -48,12 +53,15 @@ API_PORT=$API_PORT DYNAMODB_PORT=$DYNAMODB_PORT STACK_NO_RELOAD=1 TABLE_NAME=boo
   bash infra/local/stack.sh >"$log" 2>&1 &
 stack=$!
 trap 'kill -TERM $stack 2>/dev/null; wait $stack 2>/dev/null || true' EXIT
+# Ready means it answers: GET /api/events through the router, a function and DynamoDB Local.
+ready_url="http://127.0.0.1:$API_PORT/api/events"
+answers() { [ "$(curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$ready_url")" = 200 ]; }
 for _ in $(seq 600); do
-  grep -q "ready: API" "$log" && break
+  answers && break
   if ! kill -0 $stack 2>/dev/null; then echo "the local stack failed to start:"; tail -n 40 "$log"; exit 1; fi
   sleep 1
 done
-grep -q "ready: API" "$log" || { echo "the local stack did not become ready:"; tail -n 40 "$log"; exit 1; }
+answers || { echo "the local stack never answered 200 on $ready_url:"; tail -n 40 "$log"; exit 1; }
 # The stack's schedule runs too (every 60 s): the scenarios hold whichever run expires a hold.
 # One test starts stacks of its own (on disk, restarted) for recovery at start-up.
 BOOKING_API_URL="http://127.0.0.1:$API_PORT" E2E_DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT" \

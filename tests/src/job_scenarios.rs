@@ -16,7 +16,7 @@ fn count(report: &Value, key: &str) -> i64 {
     report[key].as_i64().unwrap_or_else(|| panic!("{key} in {report}"))
 }
 
-/// Original scenario 1: lock 5 of 100 -> 95; the lock's `expiresAt` forced into the past; the
+/// Scenario 1 (docs/API.md): lock 5 of 100 -> 95; the lock's `expiresAt` forced into the past; the
 /// lock-expiry job runs -> lock EXPIRED, 100 back. Before the job runs, confirm already refuses
 /// it (LOCK_EXPIRED); a live lock beside it is left alone; a second run restores nothing.
 pub async fn lock_expiry(api: &Api, jobs: &Jobs, op: &Operator<'_>) {
@@ -57,7 +57,7 @@ pub async fn lock_expiry(api: &Api, jobs: &Jobs, op: &Operator<'_>) {
     assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 98, "seats returned once");
 }
 
-/// Original scenario 2: lock 3 -> confirm -> PAYMENT_PENDING, 97; the payment deadline forced
+/// Scenario 2 (docs/API.md): lock 3 -> confirm -> PAYMENT_PENDING, 97; the payment deadline forced
 /// into the past; the booking-expiry job runs -> booking EXPIRED, its lock EXPIRED, 100. Before
 /// the job, pay already refuses (PAYMENT_WINDOW_CLOSED). A paid booking whose deadline has also
 /// passed stays CONFIRMED.
@@ -108,7 +108,7 @@ pub async fn booking_expiry(api: &Api, jobs: &Jobs, op: &Operator<'_>) {
     assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 96, "seats returned once");
 }
 
-/// Writes original scenario 3's crash leftovers into `event_id` (100 seats): a stale ACTIVE
+/// Writes scenario 3's (docs/API.md) crash leftovers into `event_id` (100 seats): a stale ACTIVE
 /// 7-seat lock listed in the expiry index and a stale 2-seat one that is not (a hand-written
 /// record), both with their seats taken from `availableSeats`. Returns the two lock ids.
 pub async fn write_crash_leftovers(
@@ -137,7 +137,7 @@ pub async fn assert_crash_healed(api: &Api, admin: &str, token: &str, event_id: 
     assert_eq!(inv["lockedSeats"], 0);
 }
 
-/// Original scenario 3, by a recovery run: a crash left stale locks holding seats; recovery
+/// Scenario 3 (docs/API.md), by a recovery run: a crash left stale locks holding seats; recovery
 /// expires them (the listed one through the index, the unlisted one through the event's
 /// recount) and the event is whole again, without any "repair" (the seats came back by expiry).
 pub async fn recovery_heals_crash(api: &Api, jobs: &Jobs, op: &Operator<'_>) {

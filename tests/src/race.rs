@@ -526,6 +526,40 @@ fn sum(reports: &[Value], key: &str) -> u64 {
 ///   recovery run, during the traffic or after, repaired anything.
 pub async fn run(config: RaceConfig) -> RaceReport {
     let started = Instant::now();
+    let world = race_world(&config).await;
+    let traffic_started = Instant::now();
+    let traffic = traffic_with_the_jobs_looping(&world, &config).await;
+    let traffic_time = traffic_started.elapsed();
+    let reports = last_job_runs_after_every_deadline(&world.jobs, &config, &traffic).await;
+    let (mut counts, held) = merge_client_logs(traffic.logs, traffic.inventory_reads);
+    let (final_events, locks_expired, bookings_expired, expired_seats) =
+        assert_every_event_ended_as_its_clients_were_told(&world, &held).await;
+    assert_eq!(sum(&reports, "locksExpired"), locks_expired, "each abandoned lock expired once");
+    assert_eq!(sum(&reports, "bookingsExpired"), bookings_expired, "each unpaid booking expired once");
+    assert_eq!(sum(&reports, "seatsRestored"), expired_seats as u64, "the jobs returned each expired seat once");
+
+    counts.insert("jobs.lock_expiry_runs".into(), traffic.lock_runs.len() as u64);
+    counts.insert("jobs.booking_expiry_runs".into(), traffic.booking_runs.len() as u64);
+    counts.insert("jobs.recovery_runs".into(), traffic.recovery_runs.len() as u64);
+    counts.insert("jobs.locks_expired".into(), sum(&reports, "locksExpired"));
+    counts.insert("jobs.bookings_expired".into(), sum(&reports, "bookingsExpired"));
+    counts.insert("jobs.seats_restored".into(), sum(&reports, "seatsRestored"));
+    counts.insert("jobs.already_handled".into(), sum(&reports, "alreadyHandled"));
+    counts.insert("jobs.recounts_skipped".into(), sum(&reports, "eventsSkipped"));
+    RaceReport { config, traffic: traffic_time, elapsed: started.elapsed(), counts, events: final_events }
+}
+
+/// The race's table (with its short timers), an admin, its events and the clients' context.
+struct RaceWorld {
+    h: Harness,
+    api: Api,
+    jobs: Jobs,
+    admin: String,
+    events: Vec<String>,
+    ctx: Arc<Ctx>,
+}
+
+async fn race_world(config: &RaceConfig) -> RaceWorld {
     let h = Harness::with(|s| {
         s.lock_ttl_seconds = config.lock_ttl_seconds;
         s.payment_window_seconds = config.payment_window_seconds;
@@ -544,16 +578,29 @@ pub async fn run(config: RaceConfig) -> RaceReport {
         new_locks: Semaphore::new(config.new_locks_in_flight),
         config: config.clone(),
     });
+    let jobs = h.jobs();
+    RaceWorld { h, api, jobs, admin, events, ctx }
+}
 
-    let traffic_started = Instant::now();
+/// What happened while the clients ran: their logs, the jobs' reports and the inventory reads.
+struct Traffic {
+    logs: Vec<ClientLog>,
+    lock_runs: Vec<Value>,
+    booking_runs: Vec<Value>,
+    recovery_runs: Vec<Value>,
+    inventory_reads: u64,
+}
+
+/// Every client at once, while the three jobs run in loops and an admin reads the inventory,
+/// until the last client is done.
+async fn traffic_with_the_jobs_looping(w: &RaceWorld, config: &RaceConfig) -> Traffic {
     let handles: Vec<_> = (0..config.clients)
         .map(|n| {
-            let token = mint_token(&h.deps, &ulid::Ulid::new().to_string(), Role::User);
-            tokio::spawn(client(ctx.clone(), n, token, events[n % events.len()].clone()))
+            let token = mint_token(&w.h.deps, &ulid::Ulid::new().to_string(), Role::User);
+            tokio::spawn(client(w.ctx.clone(), n, token, w.events[n % w.events.len()].clone()))
         })
         .collect();
     let done = AtomicBool::new(false);
-    let jobs = h.jobs();
     let traffic = async {
         let mut logs = Vec::new();
         for handle in handles {
@@ -564,19 +611,22 @@ pub async fn run(config: RaceConfig) -> RaceReport {
     };
     let (logs, lock_runs, booking_runs, recovery_runs, inventory_reads) = tokio::join!(
         traffic,
-        job_loop(&jobs, "lock-expiry", config.job_pause, &done),
-        job_loop(&jobs, "booking-expiry", config.job_pause, &done),
-        job_loop(&jobs, "recovery", config.recovery_pause, &done),
-        inventory_loop(&api, &admin, &events, &done),
+        job_loop(&w.jobs, "lock-expiry", config.job_pause, &done),
+        job_loop(&w.jobs, "booking-expiry", config.job_pause, &done),
+        job_loop(&w.jobs, "recovery", config.recovery_pause, &done),
+        inventory_loop(&w.api, &w.admin, &w.events, &done),
     );
-    let traffic = traffic_started.elapsed();
+    Traffic { logs, lock_runs, booking_runs, recovery_runs, inventory_reads }
+}
 
-    // Traffic has stopped: let every deadline pass, then each job once more.
+/// Traffic has stopped: let every deadline pass, then each job once more, and recovery a last
+/// time finding nothing left. No run of any job repaired anything. Every report.
+async fn last_job_runs_after_every_deadline(jobs: &Jobs, config: &RaceConfig, traffic: &Traffic) -> Vec<Value> {
     let last_deadline = config.lock_ttl_seconds.max(config.payment_window_seconds);
     tokio::time::sleep(Duration::from_millis(last_deadline * 1_000 + 1_100)).await;
-    let mut reports = lock_runs.clone();
-    reports.extend(booking_runs.iter().cloned());
-    reports.extend(recovery_runs.iter().cloned());
+    let mut reports = traffic.lock_runs.clone();
+    reports.extend(traffic.booking_runs.iter().cloned());
+    reports.extend(traffic.recovery_runs.iter().cloned());
     for job in ["lock-expiry", "booking-expiry", "recovery"] {
         reports.push(jobs.run(job).await);
     }
@@ -588,7 +638,12 @@ pub async fn run(config: RaceConfig) -> RaceReport {
         assert_eq!((r["eventsRepaired"].as_u64(), r["driftSeats"].as_u64()), (Some(0), Some(0)), "a repair: {r}");
     }
     assert_eq!(last_recovery["eventsChecked"], json!(config.events), "{last_recovery}");
+    reports
+}
 
+/// The clients' counts added up and the holds they were given; every answer was one the
+/// contract allows.
+fn merge_client_logs(logs: Vec<ClientLog>, inventory_reads: u64) -> (BTreeMap<String, u64>, Vec<Held>) {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     counts.insert("inventory.reads_during_traffic".into(), inventory_reads);
     let mut unexpected = Vec::new();
@@ -606,14 +661,23 @@ pub async fn run(config: RaceConfig) -> RaceReport {
         unexpected.len(),
         unexpected.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
     );
+    (counts, held)
+}
 
+/// Each event recounted from its items: nothing locked or pending any more, its holds exactly
+/// the locks clients were given, each ended where its answers said, and its seats add up.
+/// (total, available, sold) per event, and the locks, bookings and seats that expired.
+async fn assert_every_event_ended_as_its_clients_were_told(
+    w: &RaceWorld,
+    held: &[Held],
+) -> (Vec<(i64, i64, i64)>, u64, u64, i64) {
     let mut final_events = Vec::new();
     let mut expired_seats = 0;
     let (mut locks_expired, mut bookings_expired) = (0, 0);
-    for event_id in &events {
-        let recount = Recount::read(&h.client, &h.deps.settings.table_name, event_id).await;
+    for event_id in &w.events {
+        let recount = Recount::read(&w.h.client, &w.h.deps.settings.table_name, event_id).await;
         recount.assert_invariant();
-        let inventory = api.inventory(&admin, event_id).await;
+        let inventory = w.api.inventory(&w.admin, event_id).await;
         recount.assert_matches(&inventory);
         assert_eq!((recount.locked, recount.pending), (0, 0), "every deadline passed and the jobs ran: {recount:?}");
 
@@ -646,17 +710,5 @@ pub async fn run(config: RaceConfig) -> RaceReport {
         assert_eq!(recount.available, recount.total - sold, "{recount:?}");
         final_events.push((recount.total, recount.available, recount.sold));
     }
-    assert_eq!(sum(&reports, "locksExpired"), locks_expired, "each abandoned lock expired once");
-    assert_eq!(sum(&reports, "bookingsExpired"), bookings_expired, "each unpaid booking expired once");
-    assert_eq!(sum(&reports, "seatsRestored"), expired_seats as u64, "the jobs returned each expired seat once");
-
-    counts.insert("jobs.lock_expiry_runs".into(), lock_runs.len() as u64);
-    counts.insert("jobs.booking_expiry_runs".into(), booking_runs.len() as u64);
-    counts.insert("jobs.recovery_runs".into(), recovery_runs.len() as u64);
-    counts.insert("jobs.locks_expired".into(), sum(&reports, "locksExpired"));
-    counts.insert("jobs.bookings_expired".into(), sum(&reports, "bookingsExpired"));
-    counts.insert("jobs.seats_restored".into(), sum(&reports, "seatsRestored"));
-    counts.insert("jobs.already_handled".into(), sum(&reports, "alreadyHandled"));
-    counts.insert("jobs.recounts_skipped".into(), sum(&reports, "eventsSkipped"));
-    RaceReport { config, traffic, elapsed: started.elapsed(), counts, events: final_events }
+    (final_events, locks_expired, bookings_expired, expired_seats)
 }

@@ -14,11 +14,25 @@ pub fn id(v: &Value) -> String {
 /// the shapes at every step.
 pub async fn walkthrough(api: &Api) {
     let admin = api.admin().await;
+    let (token, user) = register_and_log_in(api).await;
+    let event_id = api.event(&admin, 100).await;
+    let event = api.get(&format!("/api/events/{event_id}"), None).await;
+    event.expect(200);
+    assert_eq!(event.data()["availableSeats"], 100);
+    assert_eq!(event.data()["totalSeats"], 100);
+    let lock = lock_five_seats(api, &admin, &token, &user, &event_id).await;
+    let booking = confirm_the_lock(api, &admin, &token, &user, &event_id, &lock).await;
+    pay_and_find_the_booking(api, &admin, &token, &event_id, &booking).await;
+}
+
+/// Walkthrough, step 1: a new user registers (mixed-case address), logs in with the address in
+/// another case, and reads itself. (token, user).
+async fn register_and_log_in(api: &Api) -> (String, Value) {
     let email = format!("Walker-{}@Example.com", ulid::Ulid::new());
     let reg =
         api.post("/api/users/register", json!({"name": "Walker", "email": email, "password": "secret1"}), None).await;
     reg.expect(201);
-    let user = reg.data();
+    let user = reg.data().clone();
     assert_eq!(user["role"], "user");
     assert_eq!(user["email"], email.as_str());
     assert!(user.get("password").is_none() && user.get("passwordHash").is_none(), "{user}");
@@ -34,61 +48,69 @@ pub async fn walkthrough(api: &Api) {
     let me = api.get("/api/users/me", Some(&token)).await;
     me.expect(200);
     assert_eq!(me.data()["_id"], user["_id"]);
+    (token, user)
+}
 
-    let event_id = api.event(&admin, 100).await;
-    let event = api.get(&format!("/api/events/{event_id}"), None).await;
-    event.expect(200);
-    assert_eq!(event.data()["availableSeats"], 100);
-    assert_eq!(event.data()["totalSeats"], 100);
-
-    let lock = api.lock(&token, &event_id, 5, "walk-1").await;
+/// Walkthrough, step 2: a lock of 5 seats, ACTIVE, the seats locked. The lock.
+async fn lock_five_seats(api: &Api, admin: &str, token: &str, user: &Value, event_id: &str) -> Value {
+    let lock = api.lock(token, event_id, 5, "walk-1").await;
     lock.expect(201);
     let lock = lock.data().clone();
     assert_eq!(lock["status"], "ACTIVE");
     assert_eq!(lock["seats"], 5);
-    assert_eq!(lock["eventId"], event_id.as_str());
+    assert_eq!(lock["eventId"], event_id);
     assert_eq!(lock["userId"], user["_id"]);
     assert_eq!(lock["idempotencyKey"], "walk-1");
     assert!(lock["expiresAt"].as_str().unwrap() > lock["createdAt"].as_str().unwrap());
-    let inv = api.inventory(&admin, &event_id).await;
+    let inv = api.inventory(admin, event_id).await;
     assert_eq!(Api::assert_invariant(&inv), 95);
     assert_eq!(inv["lockedSeats"], 5);
-    api.get(&format!("/api/locks/{}", id(&lock)), Some(&token)).await.expect(200);
+    api.get(&format!("/api/locks/{}", id(&lock)), Some(token)).await.expect(200);
+    lock
+}
 
-    let confirmed = api.post("/api/bookings/confirm", json!({"lockId": id(&lock)}), Some(&token)).await;
+/// Walkthrough, step 3: the lock confirmed into a booking awaiting payment, the lock CONSUMED,
+/// the seats pending. The booking.
+async fn confirm_the_lock(api: &Api, admin: &str, token: &str, user: &Value, event_id: &str, lock: &Value) -> Value {
+    let confirmed = api.post("/api/bookings/confirm", json!({"lockId": id(lock)}), Some(token)).await;
     confirmed.expect(201);
     let booking = confirmed.data().clone();
     assert_eq!(booking["status"], "PAYMENT_PENDING");
     assert_eq!(booking["seatLockId"], lock["_id"]);
-    assert_eq!(booking["event"], event_id.as_str());
+    assert_eq!(booking["event"], event_id);
     assert_eq!(booking["user"], user["_id"]);
     assert_eq!(booking["seats"], 5);
     assert!(booking["paymentExpiresAt"].as_str().is_some());
-    let lock_now = api.get(&format!("/api/locks/{}", id(&lock)), Some(&token)).await;
+    let lock_now = api.get(&format!("/api/locks/{}", id(lock)), Some(token)).await;
     assert_eq!(lock_now.data()["status"], "CONSUMED");
-    let inv = api.inventory(&admin, &event_id).await;
+    let inv = api.inventory(admin, event_id).await;
     assert_eq!(Api::assert_invariant(&inv), 95);
     assert_eq!(inv["pendingSeats"], 5);
     assert_eq!(inv["lockedSeats"], 0);
+    booking
+}
 
+/// Walkthrough, step 4: the booking paid (CONFIRMED, the seats sold), in the user's list, and
+/// readable by its owner and by an admin.
+async fn pay_and_find_the_booking(api: &Api, admin: &str, token: &str, event_id: &str, booking: &Value) {
     let paid = api
-        .post(&format!("/api/bookings/{}/pay", id(&booking)), json!({"paymentReference": "pay-1"}), Some(&token))
+        .post(&format!("/api/bookings/{}/pay", id(booking)), json!({"paymentReference": "pay-1"}), Some(token))
         .await;
     paid.expect(200);
     assert_eq!(paid.data()["status"], "CONFIRMED");
     assert!(paid.data()["paidAt"].as_str().is_some());
-    let inv = api.inventory(&admin, &event_id).await;
+    let inv = api.inventory(admin, event_id).await;
     assert_eq!(Api::assert_invariant(&inv), 95);
     assert_eq!(inv["soldSeats"], 5);
 
-    let mine = api.get("/api/bookings", Some(&token)).await;
+    let mine = api.get("/api/bookings", Some(token)).await;
     mine.expect(200);
     assert_eq!(mine.data().as_array().map(Vec::len), Some(1));
     assert_eq!(mine.data()[0]["_id"], booking["_id"]);
     assert!(mine.body.get("nextCursor").is_some());
-    api.get(&format!("/api/bookings/{}", id(&booking)), Some(&token)).await.expect(200);
+    api.get(&format!("/api/bookings/{}", id(booking)), Some(token)).await.expect(200);
     // Admins see any booking.
-    api.get(&format!("/api/bookings/{}", id(&booking)), Some(&admin)).await.expect(200);
+    api.get(&format!("/api/bookings/{}", id(booking)), Some(admin)).await.expect(200);
 }
 
 /// Releasing a lock returns its seats once; a released lock cannot be released or confirmed.
@@ -269,8 +291,17 @@ pub async fn errors(api: &Api) {
     let admin = api.admin().await;
     let (token, _) = api.new_user().await;
     let event_id = api.event(&admin, 3).await;
+    user_errors(api).await;
+    event_errors(api, &admin).await;
+    lock_errors(api, &token, &event_id).await;
+    body_errors(api, &token, &event_id).await;
+    route_errors(api, &token).await;
+    // Only the one good lock changed anything.
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 2);
+}
 
-    // Users.
+/// Errors, users: a taken address (in another case), wrong credentials, invalid registrations.
+async fn user_errors(api: &Api) {
     let email = format!("dup-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
     api.post("/api/users/register", json!({"name": "A", "email": email, "password": "secret1"}), None)
         .await
@@ -294,8 +325,10 @@ pub async fn errors(api: &Api) {
     ] {
         api.post("/api/users/register", bad, None).await.expect_error(400, "VALIDATION_ERROR");
     }
+}
 
-    // Events.
+/// Errors, events: invalid events, unknown ids, bad paging.
+async fn event_errors(api: &Api, admin: &str) {
     let date = booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
     for bad in [
         json!({"name": "X", "eventDate": "2001-01-01T00:00:00Z", "totalSeats": 5}),
@@ -307,15 +340,17 @@ pub async fn errors(api: &Api) {
         json!({"name": "X", "eventDate": date, "totalSeats": "5"}),
         json!({"name": "X", "eventDate": date, "totalSeats": 1e30}),
     ] {
-        api.post("/api/events", bad, Some(&admin)).await.expect_error(400, "VALIDATION_ERROR");
+        api.post("/api/events", bad, Some(admin)).await.expect_error(400, "VALIDATION_ERROR");
     }
     api.get("/api/events/01ARZ3NDEKTSV4RRFFQ69G5FAV", None).await.expect_error(404, "NOT_FOUND");
     api.get("/api/events/not-an-id", None).await.expect_error(404, "NOT_FOUND");
     api.get("/api/events?limit=0", None).await.expect_error(400, "VALIDATION_ERROR");
     api.get("/api/events?limit=101", None).await.expect_error(400, "VALIDATION_ERROR");
     api.get("/api/events?cursor=bogus", None).await.expect_error(400, "VALIDATION_ERROR");
+}
 
-    // Locks.
+/// Errors, locks and bookings: invalid locks, unknown or hostile ids, too many seats.
+async fn lock_errors(api: &Api, token: &str, event_id: &str) {
     for bad in [
         json!({"eventId": event_id, "seats": 0, "idempotencyKey": "k"}),
         json!({"eventId": event_id, "seats": 11, "idempotencyKey": "k"}),
@@ -327,23 +362,26 @@ pub async fn errors(api: &Api) {
         json!({"seats": 1, "idempotencyKey": "k"}),
         json!({"eventId": event_id, "seats": 1, "idempotencyKey": "k", "extra": 1}),
     ] {
-        api.post("/api/locks", bad, Some(&token)).await.expect_error(400, "VALIDATION_ERROR");
+        api.post("/api/locks", bad, Some(token)).await.expect_error(400, "VALIDATION_ERROR");
     }
-    api.lock(&token, "01ARZ3NDEKTSV4RRFFQ69G5FAV", 1, "ghost").await.expect_error(404, "NOT_FOUND");
-    api.lock(&token, "'; DROP TABLE events; --", 1, "inj").await.expect_error(404, "NOT_FOUND");
-    api.lock(&token, &event_id, 4, "too-many").await.expect_error(409, "SEATS_UNAVAILABLE");
-    api.get("/api/locks/lk_nonsense", Some(&token)).await.expect_error(404, "NOT_FOUND");
+    api.lock(token, "01ARZ3NDEKTSV4RRFFQ69G5FAV", 1, "ghost").await.expect_error(404, "NOT_FOUND");
+    api.lock(token, "'; DROP TABLE events; --", 1, "inj").await.expect_error(404, "NOT_FOUND");
+    api.lock(token, event_id, 4, "too-many").await.expect_error(409, "SEATS_UNAVAILABLE");
+    api.get("/api/locks/lk_nonsense", Some(token)).await.expect_error(404, "NOT_FOUND");
     api.post(
         "/api/bookings/confirm",
         json!({"lockId": "lk_01ARZ3NDEKTSV4RRFFQ69G5FAV_0123456789abcdef0123456789abcdef"}),
-        Some(&token),
+        Some(token),
     )
     .await
     .expect_error(404, "NOT_FOUND");
-    api.post("/api/bookings/confirm", json!({}), Some(&token)).await.expect_error(400, "VALIDATION_ERROR");
-    api.get("/api/bookings/bk_../../etc", Some(&token)).await.expect_error(404, "NOT_FOUND");
+    api.post("/api/bookings/confirm", json!({}), Some(token)).await.expect_error(400, "VALIDATION_ERROR");
+    api.get("/api/bookings/bk_../../etc", Some(token)).await.expect_error(404, "NOT_FOUND");
+}
 
-    // Bodies.
+/// Errors, bodies: broken, empty, non-object, deeply nested and oversized bodies; a JSON body
+/// with another Content-Type is accepted (the one good lock).
+async fn body_errors(api: &Api, token: &str, event_id: &str) {
     let auth = format!("Bearer {token}");
     let h = [("authorization", auth.as_str())];
     api.call("POST", "/api/locks", Payload::Raw(b"{\"eventId\":".to_vec()), &h).await.expect_error(400, "INVALID_JSON");
@@ -357,15 +395,16 @@ pub async fn errors(api: &Api) {
     let ct = [("authorization", auth.as_str()), ("content-type", "text/plain")];
     let plain = format!(r#"{{"eventId":"{event_id}","seats":1,"idempotencyKey":"plain"}}"#);
     api.call("POST", "/api/locks", Payload::Raw(plain.into_bytes()), &ct).await.expect(201);
+}
 
-    // Routes.
+/// Errors, routes: an unknown path is 404, a known path with another method 405.
+async fn route_errors(api: &Api, token: &str) {
+    let auth = format!("Bearer {token}");
+    let h = [("authorization", auth.as_str())];
     api.get("/api/nowhere", None).await.expect_error(404, "NOT_FOUND");
     api.call("PUT", "/api/locks", Payload::None, &h).await.expect_error(405, "METHOD_NOT_ALLOWED");
     api.call("DELETE", "/api/events", Payload::None, &h).await.expect_error(405, "METHOD_NOT_ALLOWED");
     api.call("GET", "/api/users/login", Payload::None, &[]).await.expect_error(405, "METHOD_NOT_ALLOWED");
-
-    // Only the one good lock changed anything.
-    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 2);
 }
 
 /// Lists: soonest event first with working cursors; bookings newest first.

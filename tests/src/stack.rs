@@ -1,6 +1,7 @@
 //! A local stack of a test's own (`infra/local/stack.sh` on free ports, DynamoDB Local on disk),
 //! for what needs a stack stopped and started again: recovery at start-up, the schedule.
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -38,7 +39,8 @@ impl StackConfig {
 }
 
 impl LocalStack {
-    /// Starts the stack and waits until it says it is ready (after its start-up recovery).
+    /// Starts the stack and waits until it is ready: until it answers `GET /api/events` with 200
+    /// over HTTP (router, function and DynamoDB Local all up), not until some line is printed.
     pub fn start(config: &StackConfig) -> Self {
         let (api_port, dynamodb_port) = (free_port(), free_port());
         let mut cmd = Command::new("bash");
@@ -58,19 +60,15 @@ impl LocalStack {
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut child = cmd.spawn().expect("start infra/local/stack.sh");
         let output = Arc::new(Mutex::new(Vec::new()));
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let stdout = child.stdout.take().expect("stdout");
         let lines = output.clone();
         // Drains the stack's output for as long as it runs, so it never blocks on a full pipe.
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("ready: API") {
-                    let _ = ready_tx.send(());
-                }
                 lines.lock().unwrap().push(line);
             }
         });
-        let stack = LocalStack {
+        let mut stack = LocalStack {
             child,
             api_url: format!("http://127.0.0.1:{api_port}"),
             dynamodb_url: format!("http://127.0.0.1:{dynamodb_port}"),
@@ -78,10 +76,40 @@ impl LocalStack {
             output,
         };
         let started = Instant::now();
-        if ready_rx.recv_timeout(Duration::from_secs(600)).is_err() {
-            panic!("the stack did not become ready in {:?}:\n{}", started.elapsed(), stack.printed());
+        while !stack.answers() {
+            if let Ok(Some(status)) = stack.child.try_wait() {
+                panic!("the stack exited ({status}) before it answered:\n{}", stack.printed());
+            }
+            if started.elapsed() > Duration::from_secs(600) {
+                panic!("the stack did not answer in {:?}:\n{}", started.elapsed(), stack.printed());
+            }
+            std::thread::sleep(Duration::from_millis(500));
         }
         stack
+    }
+
+    /// Whether `GET /api/events` answers 200. A bare HTTP/1.0 request, as this runs outside any
+    /// async runtime.
+    fn answers(&self) -> bool {
+        let addr = self.api_url.trim_start_matches("http://");
+        let Ok(mut conn) = TcpStream::connect(addr) else { return false };
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
+        let request = format!("GET /api/events HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+        let mut head = [0u8; 12];
+        conn.write_all(request.as_bytes()).is_ok() && conn.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
+    }
+
+    /// Waits until the stack has printed a line containing `needle` (what it does after it
+    /// answers, such as its start-up recovery's report); everything printed so far.
+    pub fn wait_for_output(&self, needle: &str, timeout: Duration) -> String {
+        let started = Instant::now();
+        while !self.output.lock().unwrap().iter().any(|l| l.contains(needle)) {
+            if started.elapsed() > timeout {
+                panic!("the stack never printed {needle:?} in {timeout:?}:\n{}", self.printed());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        self.printed()
     }
 
     pub fn printed(&self) -> String {

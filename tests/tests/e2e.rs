@@ -1,5 +1,5 @@
 //! End to end over HTTP against the local stack (DynamoDB Local + `cargo lambda watch` on
-//! :3000): the same scenarios as `api.rs`, through the real router, runtime and network.
+//! :3000): the same scenarios as `fast/api.rs`, through the real router, runtime and network.
 //! `infra/local/test.sh` starts the stack and runs these with `--ignored`; by hand:
 //! `BOOKING_API_URL=http://localhost:3000 cargo test -p booking-tests --test e2e -- --ignored`.
 #![recursion_limit = "256"]
@@ -113,9 +113,21 @@ async fn closed_event_refuses_locks() {
     job_scenarios::closed_event(&api(), &Operator { client: &client, table: &table }).await;
 }
 
-/// Original scenario 3 as it happens: a stack runs, crashes leave a stale ACTIVE lock holding
+/// Starts a stack of the test's own and waits, once it answers, for its start-up recovery (what
+/// CloudFormation runs on deploy) to report, so nothing the test writes races that run.
+async fn start_and_recover(config: StackConfig) -> LocalStack {
+    tokio::task::spawn_blocking(move || {
+        let stack = LocalStack::start(&config);
+        stack.wait_for_output("recovery (as on deploy)", Duration::from_secs(300));
+        stack
+    })
+    .await
+    .unwrap()
+}
+
+/// Scenario 3 (docs/API.md) as it happens: a stack runs, crashes leave a stale ACTIVE lock holding
 /// seats, the stack is started again and its start-up recovery (what CloudFormation runs on
-/// deploy) heals it before the stack says it is ready. Then, with short timers, the stack's own
+/// deploy) heals it as the stack starts. Then, with short timers, the stack's own
 /// schedule expires a fresh lock with nobody invoking anything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local stack: infra/local/test.sh runs it"]
@@ -124,7 +136,7 @@ async fn restarted_stack_recovers_and_its_schedule_expires_locks() {
     // No schedule while the leftovers are written: only the start-up recovery may heal them.
     let quiet = base.clone().env("LOCAL_SCHEDULE_SECONDS", "3600");
     let config = base.env("LOCAL_SCHEDULE_SECONDS", "1");
-    let first = tokio::task::spawn_blocking(move || LocalStack::start(&quiet)).await.unwrap();
+    let first = start_and_recover(quiet).await;
     let api = Api::http(&first.api_url);
     let admin = api.admin().await;
     let (token, user_id) = api.new_user().await;
@@ -134,7 +146,7 @@ async fn restarted_stack_recovers_and_its_schedule_expires_locks() {
     let locks = job_scenarios::write_crash_leftovers(&api, &op, &admin, &event_id, &user_id).await;
     tokio::task::spawn_blocking(move || first.stop()).await.unwrap();
 
-    let second = tokio::task::spawn_blocking(move || LocalStack::start(&config)).await.unwrap();
+    let second = start_and_recover(config).await;
     let api = Api::http(&second.api_url);
     let recovery_line = second.printed();
     assert!(recovery_line.contains("\"locksExpired\":2"), "start-up recovery:\n{recovery_line}");

@@ -1,7 +1,6 @@
 //! The jobs against a real DynamoDB Local, in-process through the functions' handlers: the
-//! original service's three scenarios, drift repair, duplicate and concurrent runs, the races the
+//! three self-healing scenarios of docs/API.md, drift repair, duplicate and concurrent runs, the races the
 //! conditions must settle, injected TransactionConflicts, and the CloudFormation answer.
-#![recursion_limit = "256"]
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,6 +190,47 @@ async fn confirm_racing_lock_expiry_has_one_winner_per_lock() {
     assert_eq!((inv["pendingSeats"].as_i64(), inv["lockedSeats"].as_i64()), (Some(pending), Some(0)));
 }
 
+/// One client of the live traffic: 12 to 40 rounds (within the 400 seats) of a lock that is
+/// then released, confirmed, paid or cancelled, going on until recovery has run at least three
+/// times during the traffic, however fast or slow this machine is.
+async fn live_client(api: &Api, u: usize, token: &str, event_id: &str, runs: &std::sync::atomic::AtomicUsize) {
+    for i in (0..40).take_while(|i| *i < 12 || runs.load(Ordering::SeqCst) < 3) {
+        let lock = api.lock(token, event_id, 1 + (i % 3), &format!("live-{u}-{i}")).await;
+        lock.expect(201);
+        let lock_id = id(lock.data());
+        match (u + i as usize) % 4 {
+            0 => {
+                api.delete(&format!("/api/locks/{lock_id}"), Some(token)).await.expect(200);
+            }
+            1 => {
+                api.confirm(token, &lock_id).await;
+            }
+            2 => {
+                let booking = api.confirm(token, &lock_id).await;
+                api.pay(token, &id(&booking)).await.expect(200);
+            }
+            _ => {
+                let booking = api.confirm(token, &lock_id).await;
+                api.post(&format!("/api/bookings/{}/cancel", id(&booking)), json!({}), Some(token)).await.expect(200);
+            }
+        }
+    }
+}
+
+/// Recovery at the real time, again and again until `done` (and at least once); its reports.
+async fn recovery_until(
+    store: &booking_shared::store::Store,
+    done: &std::sync::atomic::AtomicBool,
+    runs: &std::sync::atomic::AtomicUsize,
+) -> Vec<Report> {
+    let mut reports = Vec::new();
+    while !done.load(Ordering::SeqCst) || reports.is_empty() {
+        reports.push(jobs::recovery::run(store, &time::format(time::now()), budget()).await);
+        runs.fetch_add(1, Ordering::SeqCst);
+    }
+    reports
+}
+
 /// Recovery's recount and repair run again and again while clients lock, release, confirm, pay
 /// and cancel on the same event: it must never "repair" seats that were merely in flight.
 /// (A recount that read the holds and the event at different moments, or trusted an index,
@@ -202,55 +242,14 @@ async fn recovery_during_live_traffic_repairs_nothing() {
     let admin = api.admin().await;
     let users: Vec<_> = join_all((0..8).map(|_| api.new_user())).await;
     let event_id = api.event(&admin, 400).await;
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    // Traffic keeps going (12 to 40 rounds per client, within the 400 seats) until recovery has
-    // run at least three times during it, however fast or slow this machine is.
-    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let traffic = users.iter().enumerate().map(|(u, (token, _))| {
-        let (api, event_id, runs) = (&api, &event_id, runs.clone());
-        async move {
-            for i in (0..40).take_while(|i| *i < 12 || runs.load(Ordering::SeqCst) < 3) {
-                let lock = api.lock(token, event_id, 1 + (i % 3), &format!("live-{u}-{i}")).await;
-                lock.expect(201);
-                let lock_id = id(lock.data());
-                match (u + i as usize) % 4 {
-                    0 => {
-                        api.delete(&format!("/api/locks/{lock_id}"), Some(token)).await.expect(200);
-                    }
-                    1 => {
-                        api.confirm(token, &lock_id).await;
-                    }
-                    2 => {
-                        let booking = api.confirm(token, &lock_id).await;
-                        api.pay(token, &id(&booking)).await.expect(200);
-                    }
-                    _ => {
-                        let booking = api.confirm(token, &lock_id).await;
-                        api.post(&format!("/api/bookings/{}/cancel", id(&booking)), json!({}), Some(token))
-                            .await
-                            .expect(200);
-                    }
-                }
-            }
-        }
-    });
-    let store = h.store();
-    let recoveries = {
-        let (done, runs) = (done.clone(), runs.clone());
-        async move {
-            let mut reports = Vec::new();
-            while !done.load(Ordering::SeqCst) || reports.is_empty() {
-                reports.push(jobs::recovery::run(store, &time::format(time::now()), budget()).await);
-                runs.fetch_add(1, Ordering::SeqCst);
-            }
-            reports
-        }
-    };
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let runs = std::sync::atomic::AtomicUsize::new(0);
     let traffic = async {
-        join_all(traffic).await;
+        join_all(users.iter().enumerate().map(|(u, (token, _))| live_client(&api, u, token, &event_id, &runs))).await;
         done.store(true, Ordering::SeqCst);
     };
-    let ((), reports) = tokio::join!(traffic, recoveries);
+    let store = h.store();
+    let ((), reports) = tokio::join!(traffic, recovery_until(store, &done, &runs));
     assert!(reports.len() >= 2, "recovery ran during the traffic: {} runs", reports.len());
     for r in &reports {
         assert_eq!((r.events_repaired, r.drift_seats, r.failures), (0, 0, 0), "{r:?}");
@@ -386,36 +385,48 @@ fn cfn_event(request_type: &str, url: &str) -> lambda_runtime::LambdaEvent<Value
     lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
 }
 
-/// On deploy, recovery runs as a custom resource and always answers CloudFormation at the
-/// ResponseURL: Create/Update run recovery and answer SUCCESS with the report; Delete answers
-/// at once without work; a run that panics answers FAILED with the reason; an answer the URL
-/// refuses is sent again.
-#[tokio::test]
-async fn recovery_always_answers_cloudformation() {
+/// A fresh table with an admin, a user, an event of 100 seats, and a crash's leftover on it: a
+/// stale lock of 7 seats.
+struct CfnWorld {
+    h: Harness,
+    api: Api,
+    admin: String,
+    token: String,
+    event_id: String,
+    leftover: String,
+    http: reqwest::Client,
+}
+
+async fn cfn_world() -> CfnWorld {
     let h = Harness::new().await;
     let api = h.api();
     let admin = api.admin().await;
     let (token, user_id) = api.new_user().await;
     let event_id = api.event(&admin, 100).await;
     let op = h.operator();
-    let http = recovery::answer_client().unwrap();
-
-    // Delete: answered, nothing done (the leftover stays until a Create/Update or the jobs).
     let leftover = op.write_stale_lock(&event_id, &user_id, 7, true).await;
     op.shift_available(&event_id, -7).await;
+    let http = recovery::answer_client().unwrap();
+    CfnWorld { h, api, admin, token, event_id, leftover, http }
+}
+
+/// Delete: answered, nothing done (the leftover stays until a Create/Update or the jobs).
+async fn delete_is_answered_without_work(w: &CfnWorld) {
     let (url, mut rx) = fake_response_url(0).await;
-    recovery::handle(h.store(), &http, cfn_event("Delete", &url)).await.unwrap();
+    recovery::handle(w.h.store(), &w.http, cfn_event("Delete", &url)).await.unwrap();
     let got = rx.recv().await.unwrap();
     assert!(got.head.starts_with("PUT /cfn-response?X-Amz-Signature=abc "), "{}", got.head);
     assert_eq!(got.body["Status"], "SUCCESS");
     assert_eq!(got.body["PhysicalResourceId"], recovery::PHYSICAL_RESOURCE_ID);
     assert_eq!(got.body["RequestId"], "req-Delete");
     assert_eq!(got.body["LogicalResourceId"], "RecoveryRun");
-    assert_eq!(api.status(&token, "locks", &leftover).await, "ACTIVE");
+    assert_eq!(w.api.status(&w.token, "locks", &w.leftover).await, "ACTIVE");
+}
 
-    // Update (a deploy), with the first answer refused: recovery runs, the answer is re-sent.
+/// Update (a deploy), with the first answer refused: recovery runs, the answer is re-sent.
+async fn update_runs_recovery_and_sends_a_refused_answer_again(w: &CfnWorld) {
     let (url, mut rx) = fake_response_url(1).await;
-    recovery::handle(h.store(), &http, cfn_event("Update", &url)).await.unwrap();
+    recovery::handle(w.h.store(), &w.http, cfn_event("Update", &url)).await.unwrap();
     let refused = rx.recv().await.unwrap();
     let got = rx.recv().await.unwrap();
     assert_eq!(refused.body, got.body, "the same answer, sent again");
@@ -425,23 +436,37 @@ async fn recovery_always_answers_cloudformation() {
     assert_eq!(got.body["Data"]["locksExpired"], 1);
     assert_eq!(got.body["Data"]["seatsRestored"], 7);
     assert!(got.body["Reason"].as_str().unwrap().contains("1 locks and 0 bookings expired"), "{}", got.body);
-    assert_eq!(api.status(&token, "locks", &leftover).await, "EXPIRED");
-    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 100);
+    assert_eq!(w.api.status(&w.token, "locks", &w.leftover).await, "EXPIRED");
+    assert_eq!(Api::assert_invariant(&w.api.inventory(&w.admin, &w.event_id).await), 100);
+}
 
-    // Create, with recovery panicking inside (a fault in its DynamoDB client): FAILED, answered.
+/// Create, with recovery panicking inside (a fault in its DynamoDB client): FAILED, answered.
+async fn create_with_recovery_panicking_answers_failed(w: &CfnWorld) {
     let faults = Faults::new();
     faults.panic.store(true, Ordering::SeqCst);
     let endpoint = booking_tests::dynamodb().await;
-    let broken = booking_shared::store::Store::new(faults::client(&endpoint, faults), &h.deps.settings.table_name);
+    let broken = booking_shared::store::Store::new(faults::client(&endpoint, faults), &w.h.deps.settings.table_name);
     let (url, mut rx) = fake_response_url(0).await;
-    recovery::handle(&broken, &http, cfn_event("Create", &url)).await.unwrap();
+    recovery::handle(&broken, &w.http, cfn_event("Create", &url)).await.unwrap();
     let got = rx.recv().await.unwrap();
     assert_eq!(got.body["Status"], "FAILED", "{}", got.body);
     assert!(got.body["Reason"].as_str().unwrap().contains("panicked"), "{}", got.body);
     assert_eq!(got.body["PhysicalResourceId"], recovery::PHYSICAL_RESOURCE_ID);
+}
+
+/// On deploy, recovery runs as a custom resource and always answers CloudFormation at the
+/// ResponseURL: Create/Update run recovery and answer SUCCESS with the report; Delete answers
+/// at once without work; a run that panics answers FAILED with the reason; an answer the URL
+/// refuses is sent again.
+#[tokio::test]
+async fn recovery_always_answers_cloudformation() {
+    let w = cfn_world().await;
+    delete_is_answered_without_work(&w).await;
+    update_runs_recovery_and_sends_a_refused_answer_again(&w).await;
+    create_with_recovery_panicking_answers_failed(&w).await;
 
     // A direct invoke (no ResponseURL) returns the report.
-    let report = h.jobs().run("recovery").await;
+    let report = w.h.jobs().run("recovery").await;
     assert_eq!(report["eventsChecked"], 1);
     assert_eq!(report["complete"], true);
 }

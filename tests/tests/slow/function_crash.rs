@@ -110,6 +110,7 @@ fn kills() -> Vec<Kill> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow proof: infra/local/test.sh runs it (cargo test --test slow -- --ignored)"]
 async fn a_lock_retried_after_its_process_was_killed_takes_the_seats_once() {
     let World { api, admin, token, event_id, function: locks } = world("locks-api").await;
 
@@ -144,51 +145,61 @@ async fn a_lock_retried_after_its_process_was_killed_takes_the_seats_once() {
     println!("{} attempts: {answered} answered before the kill, {landed_unanswered} wrote but never answered, {} died before writing", kills().len(), kills().len() - answered - landed_unanswered);
 }
 
+/// Confirms `lock_id` on a process killed as `kill` says, then retries: one booking, whose
+/// seats moved from locked to pending once. The booking's id.
+async fn confirm_through_a_kill(w: &World, kill: Kill, lock_id: &str, pending: i64) -> String {
+    let confirm = request("/api/bookings/confirm", json!({"lockId": lock_id}), &w.token);
+    let first = attempt_and_kill(&w.function, &confirm, kill).await;
+    let booking = retry(&w.function, &confirm).await;
+    assert!(booking.status == 200 || booking.status == 201, "{kill:?}: confirm retry answered {}", booking.body);
+    assert_eq!(booking.data()["status"], json!("PAYMENT_PENDING"));
+    if let Some(first) = first {
+        first.expect(201);
+        assert_eq!(booking.data()["_id"], first.data()["_id"], "{kill:?}: the retry made another booking");
+    }
+    let booking_id = booking.data()["_id"].as_str().expect("booking id").to_string();
+    let inventory = w.api.inventory(&w.admin, &w.event_id).await;
+    Api::assert_invariant(&inventory);
+    assert_eq!(inventory["pendingSeats"], json!(pending), "{kill:?}: {inventory}");
+    assert_eq!(inventory["lockedSeats"], json!(0), "{kill:?}: {inventory}");
+    booking_id
+}
+
+/// Pays `booking_id` on a process killed as `kill` says, then retries: paid once, its seats
+/// moved from pending to sold once.
+async fn pay_through_a_kill(w: &World, kill: Kill, i: usize, booking_id: &str, pending: i64, sold: i64) {
+    let pay =
+        request(&format!("/api/bookings/{booking_id}/pay"), json!({"paymentReference": format!("ref-{i}")}), &w.token);
+    let first = attempt_and_kill(&w.function, &pay, kill).await;
+    let paid = retry(&w.function, &pay).await;
+    paid.expect(200);
+    assert_eq!(paid.data()["status"], json!("CONFIRMED"));
+    if let Some(first) = first {
+        first.expect(200);
+        assert_eq!(paid.data()["paidAt"], first.data()["paidAt"], "{kill:?}: paid twice");
+    }
+    let inventory = w.api.inventory(&w.admin, &w.event_id).await;
+    assert_eq!(Api::assert_invariant(&inventory), 100 - sold, "{kill:?}: {inventory}");
+    assert_eq!(inventory["soldSeats"], json!(sold), "{kill:?}: seats sold once: {inventory}");
+    assert_eq!(inventory["pendingSeats"], json!(pending), "{kill:?}: {inventory}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow proof: infra/local/test.sh runs it (cargo test --test slow -- --ignored)"]
 async fn a_confirm_or_payment_retried_after_its_process_was_killed_moves_the_seats_once() {
-    let World { api, admin, token, event_id, function: bookings } = world("bookings-api").await;
+    let w = world("bookings-api").await;
 
     let (mut pending, mut sold) = (0, 0);
     for (i, kill) in kills().into_iter().enumerate() {
         let seats = 1 + (i % 3) as i64;
-        let lock = api.lock(&token, &event_id, seats, &format!("pay-crash-{i}")).await;
+        let lock = w.api.lock(&w.token, &w.event_id, seats, &format!("pay-crash-{i}")).await;
         lock.expect(201);
         let lock_id = lock.data()["_id"].as_str().expect("lock id").to_string();
 
-        let confirm = request("/api/bookings/confirm", json!({"lockId": lock_id}), &token);
-        let first = attempt_and_kill(&bookings, &confirm, kill).await;
-        let booking = retry(&bookings, &confirm).await;
-        assert!(booking.status == 200 || booking.status == 201, "{kill:?}: confirm retry answered {}", booking.body);
-        assert_eq!(booking.data()["status"], json!("PAYMENT_PENDING"));
-        if let Some(first) = first {
-            first.expect(201);
-            assert_eq!(booking.data()["_id"], first.data()["_id"], "{kill:?}: the retry made another booking");
-        }
-        let booking_id = booking.data()["_id"].as_str().expect("booking id").to_string();
         pending += seats;
-        let inventory = api.inventory(&admin, &event_id).await;
-        Api::assert_invariant(&inventory);
-        assert_eq!(inventory["pendingSeats"], json!(pending), "{kill:?}: {inventory}");
-        assert_eq!(inventory["lockedSeats"], json!(0), "{kill:?}: {inventory}");
-
-        let pay = request(
-            &format!("/api/bookings/{booking_id}/pay"),
-            json!({"paymentReference": format!("ref-{i}")}),
-            &token,
-        );
-        let first = attempt_and_kill(&bookings, &pay, kill).await;
-        let paid = retry(&bookings, &pay).await;
-        paid.expect(200);
-        assert_eq!(paid.data()["status"], json!("CONFIRMED"));
-        if let Some(first) = first {
-            first.expect(200);
-            assert_eq!(paid.data()["paidAt"], first.data()["paidAt"], "{kill:?}: paid twice");
-        }
+        let booking_id = confirm_through_a_kill(&w, kill, &lock_id, pending).await;
         pending -= seats;
         sold += seats;
-        let inventory = api.inventory(&admin, &event_id).await;
-        assert_eq!(Api::assert_invariant(&inventory), 100 - sold, "{kill:?}: {inventory}");
-        assert_eq!(inventory["soldSeats"], json!(sold), "{kill:?}: seats sold once: {inventory}");
-        assert_eq!(inventory["pendingSeats"], json!(pending), "{kill:?}: {inventory}");
+        pay_through_a_kill(&w, kill, i, &booking_id, pending, sold).await;
     }
 }
