@@ -1,4 +1,4 @@
-//! Settings, read once at start-up from the environment (names as in `shared/API.md`).
+//! Settings, read once at start-up from the environment (names as in `docs/API.md`).
 //! A bad value stops the function with a message naming the variable; nothing secret is printed.
 use std::env;
 
@@ -108,8 +108,9 @@ impl Settings {
         })
     }
 
-    pub fn is_admin_email(&self, email: &str) -> bool {
-        self.admin_emails.iter().any(|a| a == &email.to_lowercase())
+    pub fn is_admin_email(&self, email: &crate::domain::user::Email) -> bool {
+        let key = email.key();
+        self.admin_emails.iter().any(|a| a == key.as_str())
     }
 }
 
@@ -155,7 +156,8 @@ mod tests {
         let s =
             settings(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ADMIN_EMAILS", " Admin@Example.com ,b@x.io")])
                 .unwrap();
-        assert!(s.is_admin_email("admin@example.COM"));
-        assert!(!s.is_admin_email("c@x.io"));
+        let email = |e: &str| crate::domain::user::Email::parse(e).unwrap();
+        assert!(s.is_admin_email(&email("admin@example.COM")));
+        assert!(!s.is_admin_email(&email("c@x.io")));
     }
 }

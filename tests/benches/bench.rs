@@ -24,12 +24,13 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
-use booking_shared::domain::ids::HoldRef;
+use booking_shared::domain::booking::PaymentReference;
+use booking_shared::domain::ids::{EventId, HoldRef, UserId};
+use booking_shared::domain::lock::{IdempotencyKey, NewLock, Seats, Window};
 use booking_shared::domain::user::{Caller, Role};
-use booking_shared::store::locks::NewLock;
-use booking_shared::store::write::returning_items;
+use booking_shared::jobs;
 use booking_shared::store::Store;
-use booking_shared::{jobs, time};
+use booking_shared::time::Timestamp;
 use booking_tests::race::{self, RaceConfig};
 use booking_tests::runtime_api::{function_binary, local_env, FunctionProcess, RuntimeApi};
 use booking_tests::{apigw_event, operator, request_counts, Api, Harness, Payload, Reply};
@@ -268,21 +269,22 @@ async fn handler_locks(api: &Arc<Api>, ws: &Arc<Vec<Worker>>, round: &str, n: us
 }
 
 async fn raw_locks(store: &Store, client: &Client, ws: &Arc<Vec<Worker>>, round: &str, n: usize) -> (Stats, Ids) {
-    let now = time::format(time::now());
-    let expires = time::format(time::plus_seconds(time::now(), 600));
+    let life = Window::starting(Timestamp::now(), 600);
+    let one = Seats::try_from(1).expect("one seat");
     let mut requests = Vec::new();
     let mut ids = Vec::new();
     for (w, worker) in ws.iter().enumerate() {
         let (mut reqs, mut wids) = (Vec::new(), Vec::new());
         for i in 0..n {
             let new = NewLock {
-                event_id: worker.event_id.clone(),
-                user_id: worker.user_id.clone(),
-                seats: 1,
-                idempotency_key: format!("r-{round}-{w}-{i}"),
+                event_id: EventId::parse(&worker.event_id).expect("an event id"),
+                user_id: UserId::parse(&worker.user_id).expect("a user id"),
+                seats: one,
+                idempotency_key: IdempotencyKey::parse(&format!("r-{round}-{w}-{i}")).expect("a key"),
+                life,
             };
-            let (lock, writes) = store.lock_writes(&new, &now, &expires).expect("lock request");
-            wids.push(lock.id);
+            let (lock, writes) = store.baseline_lock(&new).expect("lock request");
+            wids.push(lock.id.to_string());
             reqs.push(client.transact_write_items().set_transact_items(Some(writes)));
         }
         requests.push(reqs);
@@ -307,22 +309,17 @@ async fn handler_confirms(api: &Arc<Api>, ws: &Arc<Vec<Worker>>, locks: &Ids, n:
 }
 
 fn caller(worker: &Worker) -> Caller {
-    Caller { user_id: worker.user_id.clone(), role: Role::User }
+    Caller { user_id: UserId::parse(&worker.user_id).expect("a user id"), role: Role::User }
 }
 
 async fn raw_confirms(store: &Store, ws: &Arc<Vec<Worker>>, locks: &Ids) -> (Stats, Ids) {
-    let now = time::format(time::now());
-    let deadline = time::format(time::plus_seconds(time::now(), 600));
+    let window = Window::starting(Timestamp::now(), 600);
     let mut requests = Vec::new();
     let mut ids = Vec::new();
     for (w, worker) in ws.iter().enumerate() {
-        let at: Vec<HoldRef> = locks[w].iter().map(|id| HoldRef::parse_lock_id(id).expect("lock id")).collect();
-        ids.push(at.iter().map(HoldRef::booking_id).collect());
-        requests.push(
-            at.iter()
-                .map(|at| returning_items(store.confirm_request(at, &caller(worker), &now, &deadline)))
-                .collect::<Vec<_>>(),
-        );
+        let holds: Vec<HoldRef> = locks[w].iter().map(|id| HoldRef::parse_lock_id(id).expect("lock id")).collect();
+        ids.push(holds.iter().map(|h| h.booking_id().to_string()).collect());
+        requests.push(holds.iter().map(|h| store.baseline_confirm(h, &caller(worker), window)).collect::<Vec<_>>());
     }
     let stats = send_bare(requests, "bare confirm update", |r| r.send()).await;
     (stats, Arc::new(ids))
@@ -341,7 +338,8 @@ async fn handler_pays(api: &Arc<Api>, ws: &Arc<Vec<Worker>>, bookings: &Ids, n: 
 }
 
 async fn raw_pays(store: &Store, ws: &Arc<Vec<Worker>>, bookings: &Ids) -> (Stats, Ids) {
-    let now = time::format(time::now());
+    let now = Timestamp::now();
+    let reference = PaymentReference::parse("ref-1").expect("a reference");
     let requests: Vec<Vec<_>> = ws
         .iter()
         .enumerate()
@@ -349,8 +347,8 @@ async fn raw_pays(store: &Store, ws: &Arc<Vec<Worker>>, bookings: &Ids) -> (Stat
             bookings[w]
                 .iter()
                 .map(|id| {
-                    let at = HoldRef::parse_booking_id(id).expect("booking id");
-                    returning_items(store.pay_request(&at, &caller(worker), "ref-1", &now))
+                    let booking = HoldRef::parse_booking_id(id).expect("booking id");
+                    store.baseline_pay(&booking, &caller(worker), &reference, now)
                 })
                 .collect()
         })
@@ -376,21 +374,24 @@ async fn seed_stale_locks(harness: &Harness, locks: usize) -> Vec<HoldRef> {
     let api = harness.api();
     let admin = api.admin().await;
     let store = harness.store();
-    let now = time::now();
-    let (created, expired) = (time::format(now), time::format(now - chrono::Duration::minutes(1)));
+    let now = Timestamp::now();
+    // Created now, expired a minute ago: already past its deadline.
+    let life = Window { from: now, until: now.plus_seconds(-60) };
+    let bench_user = UserId::generate();
     let mut refs = Vec::new();
     let mut puts = Vec::new();
     for chunk in (0..locks).collect::<Vec<_>>().chunks(100) {
         let event_id = api.event(&admin, 100).await;
         for k in chunk {
             let new = NewLock {
-                event_id: event_id.clone(),
-                user_id: "bench-user".into(),
-                seats: 1,
-                idempotency_key: format!("stale-{k}"),
+                event_id: EventId::parse(&event_id).expect("an event id"),
+                user_id: bench_user.clone(),
+                seats: Seats::try_from(1).expect("one seat"),
+                idempotency_key: IdempotencyKey::parse(&format!("stale-{k}")).expect("a key"),
+                life,
             };
-            let (lock, writes) = store.lock_writes(&new, &created, &expired).expect("lock request");
-            refs.push(HoldRef::parse_lock_id(&lock.id).expect("lock id"));
+            let (lock, writes) = store.baseline_lock(&new).expect("lock request");
+            refs.push(HoldRef::parse_lock_id(lock.id.as_str()).expect("lock id"));
             puts.extend(writes.into_iter().filter_map(|w| w.put).map(|p| {
                 let put = PutRequest::builder().set_item(Some(p.item)).build().expect("put");
                 WriteRequest::builder().put_request(put).build()
@@ -429,12 +430,13 @@ async fn sweep(out: &mut Out, locks: usize) {
     assert_eq!(report["locksExpired"], json!(locks), "{report}");
     assert_eq!(report["complete"], json!(true), "{report}");
 
-    let now = time::format(time::now());
+    let now = Timestamp::now();
     let store = bare_world.store();
+    let one = Seats::try_from(1).expect("one seat");
     let requests: Vec<_> = bare_refs
         .iter()
-        .map(|at| {
-            let writes = store.expire_lock_writes(at, 1, &now).expect("expiry request");
+        .map(|hold| {
+            let writes = store.baseline_expire_lock(hold, one, now).expect("expiry request");
             bare_world.client.transact_write_items().set_transact_items(Some(writes))
         })
         .collect();
@@ -583,7 +585,7 @@ async fn main() {
     );
     let mut out = Out(String::new());
     let started = Instant::now();
-    out.line(format!("## Benchmark, {}\n", time::format(time::now())));
+    out.line(format!("## Benchmark, {}\n", Timestamp::now()));
     out.line(format!("Machine: {}.", machine()));
     out.line("Command: `./infra/local/bench.sh` (release build; settings BENCH_* in `tests/benches/bench.rs`).");
 

@@ -166,7 +166,7 @@ impl Api {
 
     /// Creates an event a day ahead and returns its id.
     pub async fn event(&self, admin: &str, seats: i64) -> String {
-        let date = booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
+        let date = booking_shared::time::Timestamp::now().plus_seconds(86_400).text();
         let r = self
             .post("/api/events", json!({"name": "Concert", "eventDate": date, "totalSeats": seats}), Some(admin))
             .await;

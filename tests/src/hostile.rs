@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use booking_shared::auth::token::Tokens;
-use booking_shared::domain::ids::{hold_hash, HoldRef};
-use booking_shared::domain::user::{Role, User};
+use booking_shared::domain::ids::{EventId, HoldRef, UserId};
+use booking_shared::domain::lock::IdempotencyKey;
+use booking_shared::domain::user::{Email, Role, User};
+use booking_shared::time::Timestamp;
 use serde_json::{json, Value};
 
 use crate::operator::Operator;
@@ -97,7 +99,9 @@ impl World {
 
     /// The lock Bob's request with `key` would create on the event.
     fn bobs_lock_for(&self, key: &str) -> String {
-        HoldRef { event_id: self.event_id.clone(), hash: hold_hash(&self.bob.1, key) }.lock_id()
+        let event = EventId::parse(&self.event_id).expect("an event id");
+        let bob = UserId::parse(&self.bob.1).expect("a user id");
+        HoldRef::for_request(&event, &bob, &IdempotencyKey::parse(key).expect("a valid key")).lock_id().to_string()
     }
 }
 
@@ -291,7 +295,7 @@ pub async fn numbers(api: &Api, w: &World) {
         refused(&format!("seats {seats}"), &raw_post(api, "/api/locks", bob, &body).await, 400, "INVALID_JSON");
     }
 
-    let date = booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(2));
+    let date = Timestamp::now().plus_seconds(2 * 86_400).text();
     for (total, code) in [
         ("9223372036854775807", "VALIDATION_ERROR"),
         ("9223372036854775808", "VALIDATION_ERROR"),
@@ -584,7 +588,13 @@ pub async fn keys(api: &Api, w: &World) {
 }
 
 fn user(id: &str, role: Role) -> User {
-    User { id: id.into(), name: "x".into(), email: "x@example.com".into(), role, created_at: "x".into() }
+    User {
+        id: UserId::parse(id).expect("a user id"),
+        name: "x".into(),
+        email: Email::parse("x@example.com").expect("an email"),
+        role,
+        created_at: Timestamp::now(),
+    }
 }
 
 fn b64(v: &Value) -> String {
@@ -605,7 +615,7 @@ fn edited(token: &str, edit: impl FnOnce(&mut Value)) -> String {
 /// where it would change something: releasing Alice's lock, cancelling her booking, creating an
 /// event, locking seats, and reading who it claims to be.
 pub async fn tokens(api: &Api, w: &World, signing_key: &[u8]) {
-    let now = booking_shared::time::now();
+    let now = Timestamp::now();
     let (alice_id, bob) = (&w.alice.1, &w.bob.0);
     let real = Tokens::new(signing_key, 3600);
     // The control: a token made with this key now is accepted, so the refusals below are about
@@ -615,8 +625,8 @@ pub async fn tokens(api: &Api, w: &World, signing_key: &[u8]) {
     assert_eq!(me.status, 200, "the signing key given to the test is not the API's: {}", me.body);
     assert_eq!(me.data()["_id"], json!(alice_id));
 
-    let exp = (now + chrono::Duration::minutes(10)).timestamp();
-    let unsigned_claims = json!({"sub": alice_id, "role": "admin", "iat": now.timestamp(), "exp": exp});
+    let exp = now.plus_seconds(600).unix_seconds();
+    let unsigned_claims = json!({"sub": alice_id, "role": "admin", "iat": now.unix_seconds(), "exp": exp});
     let mut forged: Vec<(String, String)> = vec![
         ("signed with another key", {
             Tokens::new(b"another-key-another-key-another-key!", 3600)
@@ -626,13 +636,10 @@ pub async fn tokens(api: &Api, w: &World, signing_key: &[u8]) {
         }),
         (
             "expired an hour ago",
-            real.issue_at(&user(alice_id, Role::Admin), now - chrono::Duration::hours(2)).unwrap().token,
+            real.issue_at(&user(alice_id, Role::Admin), now.plus_seconds(-2 * 3600)).unwrap().token,
         ),
         ("expired two seconds ago", {
-            Tokens::new(signing_key, 60)
-                .issue_at(&user(alice_id, Role::User), now - chrono::Duration::seconds(62))
-                .unwrap()
-                .token
+            Tokens::new(signing_key, 60).issue_at(&user(alice_id, Role::User), now.plus_seconds(-62)).unwrap().token
         }),
         ("role edited to admin", edited(bob, |c| c["role"] = json!("admin"))),
         ("sub edited to Alice", edited(bob, |c| c["sub"] = json!(alice_id))),
@@ -660,7 +667,7 @@ pub async fn tokens(api: &Api, w: &World, signing_key: &[u8]) {
     let hs256 = b64(&json!({"alg": "HS256", "typ": "JWT"}));
     forged.push(("alg HS256 and no signature".to_string(), format!("{hs256}.{claims}.")));
 
-    let date = booking_shared::time::format(now + chrono::Duration::days(2));
+    let date = now.plus_seconds(2 * 86_400).text();
     for (label, token) in &forged {
         let what = |action: &str| format!("{action} with a token {label}");
         let auth = bearer(token);

@@ -3,9 +3,10 @@
 //! so the tests do not lean on the store's own item types.
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use booking_shared::domain::ids::{self, HoldRef};
+use booking_shared::domain::ids::{EventId, HoldRef, UserId};
+use booking_shared::domain::lock::IdempotencyKey;
 use booking_shared::store::keys::{self, ExpiryKind};
-use booking_shared::time;
+use booking_shared::time::Timestamp;
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -17,12 +18,17 @@ fn n(v: i64) -> AttributeValue {
 
 /// A timestamp `seconds` ago.
 pub fn ago(seconds: i64) -> String {
-    time::format(time::now() - chrono::Duration::seconds(seconds))
+    Timestamp::now().plus_seconds(-seconds).text()
 }
 
 /// A timestamp `seconds` from now.
 pub fn ahead(seconds: i64) -> String {
-    time::format(time::now() + chrono::Duration::seconds(seconds))
+    Timestamp::now().plus_seconds(seconds).text()
+}
+
+/// The typed id of an event id from the API.
+pub fn event_id(id: &str) -> EventId {
+    EventId::parse(id).unwrap_or_else(|| panic!("not an event id: {id:?}"))
 }
 
 /// The table key of a lock or booking id.
@@ -74,7 +80,7 @@ impl Operator<'_> {
         self.client
             .update_item()
             .table_name(self.table)
-            .key("PK", s(keys::event_pk(event_id)))
+            .key("PK", s(keys::event_pk(&self::event_id(event_id))))
             .key("SK", s(keys::EVENT_SK))
             .update_expression("ADD availableSeats :d")
             .condition_expression("attribute_exists(PK)")
@@ -90,16 +96,17 @@ impl Operator<'_> {
     /// written by this code does; a hand-written one may not). Returns the lock id.
     pub async fn write_stale_lock(&self, event_id: &str, user_id: &str, seats: i64, indexed: bool) -> String {
         let key = format!("crash-{}", ulid::Ulid::new());
-        let at = HoldRef { event_id: event_id.to_string(), hash: ids::hold_hash(user_id, &key) };
+        let user = UserId::parse(user_id).expect("a user id");
+        let at = HoldRef::for_request(&self::event_id(event_id), &user, &IdempotencyKey::parse(&key).expect("a key"));
         let created = ago(600);
         let mut put = self
             .client
             .put_item()
             .table_name(self.table)
-            .item("PK", s(keys::event_pk(event_id)))
+            .item("PK", s(keys::event_pk(&at.event_id)))
             .item("SK", s(keys::hold_sk(&at.hash)))
             .item("entity", s("HOLD"))
-            .item("lockId", s(at.lock_id()))
+            .item("lockId", s(at.lock_id().as_str()))
             .item("eventId", s(event_id))
             .item("userId", s(user_id))
             .item("seats", n(seats))
@@ -112,7 +119,7 @@ impl Operator<'_> {
             put = put.item("lockExpiryBucket", s(ExpiryKind::Lock.bucket_for(&at.hash)));
         }
         put.send().await.unwrap_or_else(|e| panic!("write stale lock: {e:?}"));
-        at.lock_id()
+        at.lock_id().to_string()
     }
 }
 
@@ -123,12 +130,15 @@ impl Operator<'_> {
         self.client
             .update_item()
             .table_name(self.table)
-            .key("PK", s(keys::event_pk(event_id)))
+            .key("PK", s(keys::event_pk(&self::event_id(event_id))))
             .key("SK", s(keys::EVENT_SK))
             .update_expression("SET eventDate = :d, listSort = :sort")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":d", s(at))
-            .expression_attribute_values(":sort", s(keys::event_list_sort(at, event_id)))
+            .expression_attribute_values(
+                ":sort",
+                s(keys::event_list_sort(Timestamp::parse(at).expect("a timestamp"), &self::event_id(event_id))),
+            )
             .send()
             .await
             .unwrap_or_else(|e| panic!("set eventDate of {event_id}: {e:?}"));

@@ -25,8 +25,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use booking_shared::domain::user::{Role, User};
-use booking_shared::{time, Deps};
+use booking_shared::domain::ids::UserId;
+use booking_shared::domain::user::{Email, Role, User};
+use booking_shared::time::Timestamp;
+use booking_shared::Deps;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
@@ -149,11 +151,11 @@ impl std::fmt::Display for RaceReport {
 /// A bearer token for `user_id`, signed with the deps' real token service.
 pub fn mint_token(deps: &Deps, user_id: &str, role: Role) -> String {
     let user = User {
-        id: user_id.to_string(),
+        id: UserId::parse(user_id).expect("a user id"),
         name: "Race Client".into(),
-        email: format!("{}@example.com", user_id.to_lowercase()),
+        email: Email::parse(&format!("{}@example.com", user_id.to_lowercase())).expect("an email"),
         role,
-        created_at: time::format(time::now()),
+        created_at: Timestamp::now(),
     };
     deps.tokens.issue(&user).expect("token").token
 }

@@ -82,7 +82,7 @@ impl Recount {
         let event = client
             .get_item()
             .table_name(table)
-            .key("PK", AttributeValue::S(keys::event_pk(event_id)))
+            .key("PK", AttributeValue::S(keys::event_pk(&crate::operator::event_id(event_id))))
             .key("SK", AttributeValue::S(keys::EVENT_SK.into()))
             .consistent_read(true)
             .send()
@@ -106,7 +106,10 @@ impl Recount {
                 .query()
                 .table_name(table)
                 .key_condition_expression("PK = :pk AND begins_with(SK, :hold)")
-                .expression_attribute_values(":pk", AttributeValue::S(keys::event_pk(event_id)))
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(keys::event_pk(&crate::operator::event_id(event_id))),
+                )
                 .expression_attribute_values(":hold", AttributeValue::S(keys::HOLD_SK_PREFIX.into()))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)

@@ -248,7 +248,7 @@ pub async fn access(api: &Api) {
     let basic = api.call("GET", "/api/users/me", Payload::None, &[("authorization", "Basic abc")]).await;
     basic.expect_error(401, "UNAUTHORIZED");
     api.lock("not-a-token", &event_id, 1, "k").await.expect_error(401, "UNAUTHORIZED");
-    let date = booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
+    let date = booking_shared::time::Timestamp::now().plus_seconds(86_400).text();
     api.post("/api/events", json!({"name": "X", "eventDate": date, "totalSeats": 5}), Some(&alice))
         .await
         .expect_error(403, "FORBIDDEN");
@@ -329,7 +329,7 @@ async fn user_errors(api: &Api) {
 
 /// Errors, events: invalid events, unknown ids, bad paging.
 async fn event_errors(api: &Api, admin: &str) {
-    let date = booking_shared::time::format(booking_shared::time::now() + chrono::Duration::days(1));
+    let date = booking_shared::time::Timestamp::now().plus_seconds(86_400).text();
     for bad in [
         json!({"name": "X", "eventDate": "2001-01-01T00:00:00Z", "totalSeats": 5}),
         json!({"name": "X", "eventDate": "soon", "totalSeats": 5}),
@@ -412,10 +412,10 @@ pub async fn lists(api: &Api) {
     let admin = api.admin().await;
     let (token, _) = api.new_user().await;
     // Far-future dates, unique to this run, so the order is known whatever else exists.
-    let base = booking_shared::time::now() + chrono::Duration::days(3000 + (rand_suffix() % 1000) as i64);
+    let base = booking_shared::time::Timestamp::now().plus_seconds(86_400 * (3000 + (rand_suffix() % 1000) as i64));
     let mut ids = Vec::new();
     for days in [3, 1, 2] {
-        let date = booking_shared::time::format(base + chrono::Duration::days(days));
+        let date = base.plus_seconds(86_400 * days).text();
         let r = api
             .post("/api/events", json!({"name": format!("E{days}"), "eventDate": date, "totalSeats": 5}), Some(&admin))
             .await;

@@ -6,9 +6,10 @@
 //!   the recovery function, which has five minutes.
 use std::time::Duration;
 
-use booking_shared::http::{self, StatusCode};
+use booking_shared::http::{self, Operation, StatusCode};
 use booking_shared::jobs::{self, Budget};
-use booking_shared::{time, Deps, Error};
+use booking_shared::time::Timestamp;
+use booking_shared::{Deps, Error};
 use lambda_http::{Body, Request, RequestExt, Response};
 
 /// Time kept back from the deadline to answer.
@@ -16,17 +17,14 @@ const ANSWER_MARGIN: Duration = Duration::from_secs(4);
 /// Budget when the request carries no deadline (tests, the local emulator without one).
 const NO_DEADLINE_BUDGET: Duration = Duration::from_secs(25);
 
-#[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(http::respond(route(deps, &req).await))
-}
-
-async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let (route, _) = http::route(req, "admin-api")?;
-    match route {
-        "/api/admin/recovery" => recover(deps, req).await,
-        _ => Err(Error::NotFound("route")),
-    }
+    http::serve("admin-api", req, |route, req| async move {
+        match route.operation {
+            Operation::RunRecovery => recover(deps, &req).await,
+            other => Err(http::not_served(other)),
+        }
+    })
+    .await
 }
 
 async fn recover(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
@@ -34,7 +32,7 @@ async fn recover(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let deadline_ms = req.lambda_context_ref().map(|c| c.deadline).unwrap_or(0);
     let budget = Budget::from_deadline_ms(deadline_ms, ANSWER_MARGIN, NO_DEADLINE_BUDGET);
     tracing::info!(admin = %caller.user_id, "recovery requested");
-    let report = jobs::recovery::run(&deps.store, &time::format(time::now()), budget).await;
+    let report = jobs::recovery::run(&deps.store, Timestamp::now(), budget).await;
     jobs::log_summary("recovery", &report);
     http::ok(StatusCode::OK, &report)
 }

@@ -4,31 +4,31 @@
 //! - `POST /api/bookings/{id}/pay` (owner) -> 200 `CONFIRMED`
 //! - `POST /api/bookings/{id}/cancel` (owner) -> 200 `CANCELLED`, seats returned
 //! - `GET /api/bookings/{id}` (owner or admin), `GET /api/bookings` (the caller's, newest first)
-use booking_shared::domain::{booking, ids::HoldRef};
-use booking_shared::http::{self, StatusCode};
+use booking_shared::domain::booking::PaymentReference;
+use booking_shared::domain::ids::HoldRef;
+use booking_shared::domain::lock::Window;
+use booking_shared::http::{self, Operation, StatusCode};
 use booking_shared::store::bookings::Confirmed;
-use booking_shared::{time, Deps, Error};
+use booking_shared::time::Timestamp;
+use booking_shared::{Deps, Error};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-#[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(http::respond(route(deps, &req).await))
+    http::serve("bookings-api", req, |route, req| async move {
+        match route.operation {
+            Operation::ConfirmLock => confirm(deps, &req).await,
+            Operation::ListBookings => list(deps, &req).await,
+            Operation::GetBooking => get(deps, &req, route.id()).await,
+            Operation::PayBooking => pay(deps, &req, route.id()).await,
+            Operation::CancelBooking => cancel(deps, &req, route.id()).await,
+            other => Err(http::not_served(other)),
+        }
+    })
+    .await
 }
 
-async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let (route, params) = http::route(req, "bookings-api")?;
-    let id = params.first().map(String::as_str).unwrap_or_default();
-    match route {
-        "/api/bookings/confirm" => confirm(deps, req).await,
-        "/api/bookings" => list(deps, req).await,
-        "/api/bookings/{id}" => get(deps, req, id).await,
-        "/api/bookings/{id}/pay" => pay(deps, req, id).await,
-        "/api/bookings/{id}/cancel" => cancel(deps, req, id).await,
-        _ => Err(Error::NotFound("route")),
-    }
-}
-
+/// The booking a path id names; one that does not parse names nothing.
 fn booking_ref(id: &str) -> Result<HoldRef, Error> {
     HoldRef::parse_booking_id(id).ok_or(Error::NotFound("booking"))
 }
@@ -42,10 +42,9 @@ struct Confirm {
 async fn confirm(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
     let body: Confirm = http::json_body(req)?;
-    let at = HoldRef::parse_lock_id(&body.lock_id).ok_or(Error::NotFound("lock"))?;
-    let now = time::now();
-    let deadline = time::format(time::plus_seconds(now, deps.settings.payment_window_seconds));
-    match deps.store.confirm(&at, &caller, &time::format(now), &deadline).await? {
+    let lock = HoldRef::parse_lock_id(&body.lock_id).ok_or(Error::NotFound("lock"))?;
+    let window = Window::starting(Timestamp::now(), deps.settings.payment_window_seconds);
+    match deps.store.confirm(&lock, &caller, window).await? {
         Confirmed::Created(b) => http::ok(StatusCode::CREATED, &b),
         Confirmed::Replayed(b) => http::ok(StatusCode::OK, &b),
     }
@@ -60,9 +59,9 @@ struct Pay {
 async fn pay(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
     let body: Pay = http::json_body(req)?;
-    booking::validate_payment_reference(&body.payment_reference)?;
-    let at = booking_ref(id)?;
-    let paid = deps.store.pay(&at, &caller, &body.payment_reference, &time::format(time::now())).await?;
+    let reference = PaymentReference::parse(&body.payment_reference)?;
+    let booking = booking_ref(id)?;
+    let paid = deps.store.pay(&booking, &caller, &reference, Timestamp::now()).await?;
     http::ok(StatusCode::OK, &paid)
 }
 
@@ -74,8 +73,8 @@ struct Cancel {}
 async fn cancel(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
     let _: Cancel = http::optional_json_body(req)?;
-    let at = booking_ref(id)?;
-    let cancelled = deps.store.cancel(&at, &caller, &time::format(time::now())).await?;
+    let booking = booking_ref(id)?;
+    let cancelled = deps.store.cancel(&booking, &caller, Timestamp::now()).await?;
     http::ok(StatusCode::OK, &cancelled)
 }
 

@@ -4,27 +4,30 @@
 //! - `GET /api/events` -> 200 list, soonest first
 //! - `GET /api/events/{id}` -> 200 event
 //! - `GET /api/events/{id}/inventory` (admin) -> 200 inventory
-use booking_shared::domain::{event::NewEvent, ids};
-use booking_shared::http::{self, StatusCode};
-use booking_shared::{time, Deps, Error};
+use booking_shared::domain::event::NewEvent;
+use booking_shared::domain::ids::EventId;
+use booking_shared::http::{self, Operation, StatusCode};
+use booking_shared::time::Timestamp;
+use booking_shared::{Deps, Error};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-#[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(http::respond(route(deps, &req).await))
+    http::serve("events-api", req, |route, req| async move {
+        match route.operation {
+            Operation::CreateEvent => create(deps, &req).await,
+            Operation::ListEvents => list(deps, &req).await,
+            Operation::GetEvent => get(deps, route.id()).await,
+            Operation::EventInventory => inventory(deps, &req, route.id()).await,
+            other => Err(http::not_served(other)),
+        }
+    })
+    .await
 }
 
-async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let (route, params) = http::route(req, "events-api")?;
-    let id = params.first().map(String::as_str).unwrap_or_default();
-    match route {
-        "/api/events" if req.method() == "POST" => create(deps, req).await,
-        "/api/events" => list(deps, req).await,
-        "/api/events/{id}" => get(deps, id).await,
-        "/api/events/{id}/inventory" => inventory(deps, req, id).await,
-        _ => Err(Error::NotFound("route")),
-    }
+/// The event a path id names; one that does not parse names nothing.
+fn event_id(id: &str) -> Result<EventId, Error> {
+    EventId::parse(id).ok_or(Error::NotFound("event"))
 }
 
 #[derive(Deserialize)]
@@ -40,9 +43,9 @@ struct CreateEvent {
 async fn create(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     http::admin(deps, req)?;
     let body: CreateEvent = http::json_body(req)?;
-    let now = time::now();
+    let now = Timestamp::now();
     let new = NewEvent::validate(&body.name, body.description.as_deref(), &body.event_date, body.total_seats, now)?;
-    let event = deps.store.create_event(&new, &ids::new_id(), &time::format(now)).await?;
+    let event = deps.store.create_event(&new, &EventId::generate(), now).await?;
     tracing::info!(event_id = %event.id, total_seats = event.total_seats, "event created");
     http::ok(StatusCode::CREATED, &event)
 }
@@ -54,13 +57,12 @@ async fn list(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get(deps: &Deps, id: &str) -> Result<Response<Body>, Error> {
-    let event = if ids::is_ulid(id) { deps.store.get_event(id).await? } else { None };
+    let event = deps.store.get_event(&event_id(id)?).await?;
     http::ok(StatusCode::OK, &event.ok_or(Error::NotFound("event"))?)
 }
 
 async fn inventory(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
     http::admin(deps, req)?;
-    let now = time::format(time::now());
-    let census = if ids::is_ulid(id) { deps.store.census(id, &now).await? } else { None };
+    let census = deps.store.census(&event_id(id)?, Timestamp::now()).await?;
     http::ok(StatusCode::OK, &census.ok_or(Error::NotFound("event"))?.view())
 }

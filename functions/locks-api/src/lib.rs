@@ -3,28 +3,26 @@
 //! - `POST /api/locks` (auth) -> 201 new lock, 200 the same lock on a replayed idempotency key
 //! - `GET /api/locks/{id}` (owner or admin) -> 200 lock
 //! - `DELETE /api/locks/{id}` (owner) -> 200 lock, `RELEASED`, seats returned
-use booking_shared::domain::ids::{self, HoldRef};
-use booking_shared::domain::lock;
-use booking_shared::http::{self, StatusCode};
-use booking_shared::store::locks::{Locked, NewLock};
-use booking_shared::{time, Deps, Error};
+use booking_shared::domain::hold;
+use booking_shared::domain::ids::{EventId, HoldRef};
+use booking_shared::domain::lock::{IdempotencyKey, NewLock, Seats, Window};
+use booking_shared::http::{self, Operation, StatusCode};
+use booking_shared::store::locks::Locked;
+use booking_shared::time::Timestamp;
+use booking_shared::{Deps, Error};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-#[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(http::respond(route(deps, &req).await))
-}
-
-async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let (route, params) = http::route(req, "locks-api")?;
-    let id = params.first().map(String::as_str).unwrap_or_default();
-    match route {
-        "/api/locks" => create_lock(deps, req).await,
-        "/api/locks/{id}" if req.method() == "GET" => get_lock(deps, req, id).await,
-        "/api/locks/{id}" => release_lock(deps, req, id).await,
-        _ => Err(Error::NotFound("route")),
-    }
+    http::serve("locks-api", req, |route, req| async move {
+        match route.operation {
+            Operation::CreateLock => create_lock(deps, &req).await,
+            Operation::GetLock => get_lock(deps, &req, route.id()).await,
+            Operation::ReleaseLock => release_lock(deps, &req, route.id()).await,
+            other => Err(http::not_served(other)),
+        }
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -38,38 +36,42 @@ struct CreateLock {
     user_id: Option<String>,
 }
 
-/// `POST /api/locks`: takes the seats and creates the lock in one transaction.
-async fn create_lock(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let caller = http::caller(deps, req)?;
-    let body: CreateLock = http::json_body(req)?;
-    let header_key = req
+/// The key from the body or the `Idempotency-Key` header (the same if both are given).
+fn idempotency_key(req: &Request, in_body: Option<&str>) -> Result<IdempotencyKey, Error> {
+    let header = req
         .headers()
         .get("idempotency-key")
         .map(|v| v.to_str().map_err(|_| Error::validation("the Idempotency-Key header must be printable text")))
         .transpose()?;
-    let key = match (body.idempotency_key.as_deref(), header_key) {
+    match (in_body, header) {
         (Some(b), Some(h)) if b != h => {
-            return Err(Error::validation("idempotencyKey in the body and the Idempotency-Key header differ"))
+            Err(Error::validation("idempotencyKey in the body and the Idempotency-Key header differ"))
         }
-        (Some(k), _) | (None, Some(k)) => k.to_string(),
-        (None, None) => {
-            return Err(Error::validation("idempotencyKey is required (in the body or an Idempotency-Key header)"))
-        }
-    };
-    lock::validate_idempotency_key(&key)?;
-    lock::validate_seats(body.seats, deps.settings.max_seats_per_lock)?;
-    if body.user_id.as_ref().is_some_and(|u| u != &caller.user_id) {
+        (Some(k), _) | (None, Some(k)) => IdempotencyKey::parse(k),
+        (None, None) => Err(Error::validation("idempotencyKey is required (in the body or an Idempotency-Key header)")),
+    }
+}
+
+/// `POST /api/locks`: takes the seats and creates the lock in one transaction.
+async fn create_lock(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
+    let caller = http::caller(deps, req)?;
+    let body: CreateLock = http::json_body(req)?;
+    let idempotency_key = idempotency_key(req, body.idempotency_key.as_deref())?;
+    let seats = Seats::parse(body.seats, deps.settings.max_seats_per_lock)?;
+    if body.user_id.is_some_and(|u| u != caller.user_id.as_str()) {
         return Err(Error::Forbidden("userId must be your own".into()));
     }
-    if !ids::is_ulid(&body.event_id) {
-        return Err(Error::NotFound("event"));
-    }
-    let now = time::now();
-    let expires_at = time::format(time::plus_seconds(now, deps.settings.lock_ttl_seconds));
-    let request = NewLock { event_id: body.event_id, user_id: caller.user_id, seats: body.seats, idempotency_key: key };
-    match deps.store.create_lock(&request, &time::format(now), &expires_at).await? {
+    let event_id = EventId::parse(&body.event_id).ok_or(Error::NotFound("event"))?;
+    let request = NewLock {
+        event_id,
+        user_id: caller.user_id,
+        seats,
+        idempotency_key,
+        life: Window::starting(Timestamp::now(), deps.settings.lock_ttl_seconds),
+    };
+    match deps.store.create_lock(&request).await? {
         Locked::Created(lock) => {
-            tracing::info!(lock_id = %lock.id, event_id = %lock.event_id, seats = lock.seats, "lock created");
+            tracing::info!(lock_id = %lock.id, event_id = %lock.event_id, seats = %lock.seats, "lock created");
             http::ok(StatusCode::CREATED, &lock)
         }
         Locked::Replayed(lock) => http::ok(StatusCode::OK, &lock),
@@ -88,7 +90,9 @@ async fn get_lock(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>
 
 async fn release_lock(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
-    let at = HoldRef::parse_lock_id(id).ok_or(Error::NotFound("lock"))?;
-    let lock = deps.store.release_lock(&at, &caller, &time::format(time::now())).await?;
-    http::ok(StatusCode::OK, &lock)
+    let Some(lock) = HoldRef::parse_lock_id(id) else {
+        return Err(hold::refused_release(None, &caller));
+    };
+    let released = deps.store.release_lock(&lock, &caller, Timestamp::now()).await?;
+    http::ok(StatusCode::OK, &released)
 }

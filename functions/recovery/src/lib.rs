@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use booking_shared::jobs::{self, Budget, Report};
 use booking_shared::store::Store;
-use booking_shared::time;
+use booking_shared::time::Timestamp;
 use lambda_runtime::{Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -106,8 +106,8 @@ pub async fn custom_resource(store: &Store, request: &CfnRequest, budget: Budget
 /// invocation that never answers.
 async fn run_guarded(store: &Store, budget: Budget) -> Result<Report, String> {
     let store = store.clone();
-    let now = time::format(time::now());
-    tokio::spawn(async move { jobs::recovery::run(&store, &now, budget).await }).await.map_err(|e| {
+    let now = Timestamp::now();
+    tokio::spawn(async move { jobs::recovery::run(&store, now, budget).await }).await.map_err(|e| {
         tracing::error!(error = %e, "recovery did not finish");
         if e.is_panic() {
             "recovery panicked; see the recovery function's log".to_string()

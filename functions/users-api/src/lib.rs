@@ -4,27 +4,26 @@
 //! - `POST /api/users/login` -> 200 `{token, tokenType, expiresAt, user}`
 //! - `GET /api/users/me` (auth) -> 200 user
 use booking_shared::auth::password;
-use booking_shared::domain::{ids, user};
-use booking_shared::http::{self, StatusCode};
-use booking_shared::{time, Deps, Error};
+use booking_shared::domain::ids::UserId;
+use booking_shared::domain::user::{self, Email, EmailKey};
+use booking_shared::http::{self, Operation, StatusCode};
+use booking_shared::time::Timestamp;
+use booking_shared::{Deps, Error};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 /// The Lambda handler: every outcome is an `Ok` HTTP response.
-#[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(http::respond(route(deps, &req).await))
-}
-
-async fn route(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    let (route, _) = http::route(req, "users-api")?;
-    match route {
-        "/api/users/register" => register(deps, req).await,
-        "/api/users/login" => login(deps, req).await,
-        "/api/users/me" => me(deps, req).await,
-        _ => Err(Error::NotFound("route")),
-    }
+    http::serve("users-api", req, |route, req| async move {
+        match route.operation {
+            Operation::Register => register(deps, &req).await,
+            Operation::Login => login(deps, &req).await,
+            Operation::Me => me(deps, &req).await,
+            other => Err(http::not_served(other)),
+        }
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -38,12 +37,12 @@ struct Register {
 async fn register(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let body: Register = http::json_body(req)?;
     let name = user::validate_name(&body.name)?;
-    let email = user::validate_email(&body.email)?;
+    let email = Email::parse(&body.email)?;
     user::validate_password(&body.password)?;
     let role = if deps.settings.is_admin_email(&email) { user::Role::Admin } else { user::Role::User };
-    let new_user = user::User { id: ids::new_id(), name, email, role, created_at: time::format(time::now()) };
+    let new_user = user::User { id: UserId::generate(), name, email, role, created_at: Timestamp::now() };
     let hash = password::hash(body.password).await?;
-    deps.store.create_user(&new_user, &user::email_key(&new_user.email), &hash).await?;
+    deps.store.create_user(&new_user, &hash).await?;
     tracing::info!(user_id = %new_user.id, role = ?new_user.role, "user registered");
     http::ok(StatusCode::CREATED, &new_user)
 }
@@ -57,7 +56,7 @@ struct Login {
 
 async fn login(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let body: Login = http::json_body(req)?;
-    let found = match user::login_key(&body.email) {
+    let found = match EmailKey::for_login(&body.email) {
         Some(key) => deps.store.find_login(&key).await?,
         None => None,
     };

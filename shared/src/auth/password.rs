@@ -11,10 +11,10 @@ pub async fn hash(password: String) -> Result<String, Error> {
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
+            .map_err(|e| Error::internal("password hashing failed", e.to_string()))
     })
     .await
-    .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))?
+    .map_err(|e| Error::internal("password hashing task failed", e))?
 }
 
 /// `false` for a wrong password or an unreadable hash. With `None` it burns the same time

@@ -3,8 +3,10 @@
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ids::UserId;
 use crate::domain::user::{Caller, Role, User};
-use crate::{time, Error};
+use crate::time::Timestamp;
+use crate::Error;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -23,7 +25,7 @@ pub struct Tokens {
 
 pub struct Issued {
     pub token: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 impl Tokens {
@@ -32,26 +34,32 @@ impl Tokens {
     }
 
     pub fn issue(&self, user: &User) -> Result<Issued, Error> {
-        self.issue_at(user, time::now())
+        self.issue_at(user, Timestamp::now())
     }
 
     /// Issues a token as if at `issued_at` (tests use it to make expired tokens).
-    pub fn issue_at(&self, user: &User, issued_at: time::Instant) -> Result<Issued, Error> {
-        let expires = time::plus_seconds(issued_at, self.ttl_seconds);
-        let claims =
-            Claims { sub: user.id.clone(), role: user.role, iat: issued_at.timestamp(), exp: expires.timestamp() };
+    pub fn issue_at(&self, user: &User, issued_at: Timestamp) -> Result<Issued, Error> {
+        let expires = issued_at.plus_seconds(self.ttl_seconds as i64);
+        let claims = Claims {
+            sub: user.id.to_string(),
+            role: user.role,
+            iat: issued_at.unix_seconds(),
+            exp: expires.unix_seconds(),
+        };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| Error::Internal(format!("token signing failed: {e}")))?;
-        Ok(Issued { token, expires_at: time::format(expires) })
+            .map_err(|e| Error::internal("token signing failed", e))?;
+        Ok(Issued { token, expires_at: expires })
     }
 
     pub fn verify(&self, token: &str) -> Result<Caller, Error> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        let data = decode::<Claims>(token, &self.decoding, &validation)
-            .map_err(|_| Error::Unauthorized("the bearer token is invalid or expired".into()))?;
-        Ok(Caller { user_id: data.claims.sub, role: data.claims.role })
+        let invalid = || Error::Unauthorized("the bearer token is invalid or expired".into());
+        let data = decode::<Claims>(token, &self.decoding, &validation).map_err(|_| invalid())?;
+        // Only this service signs tokens, and always for a user id it made.
+        let user_id = UserId::parse(&data.claims.sub).ok_or_else(invalid)?;
+        Ok(Caller { user_id, role: data.claims.role })
     }
 }
 
@@ -61,7 +69,13 @@ mod tests {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
     fn user() -> User {
-        User { id: "u1".into(), name: "Ann".into(), email: "a@x.io".into(), role: Role::Admin, created_at: "t".into() }
+        User {
+            id: UserId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap(),
+            name: "Ann".into(),
+            email: crate::domain::user::Email::parse("a@x.io").unwrap(),
+            role: Role::Admin,
+            created_at: Timestamp::now(),
+        }
     }
 
     #[test]
@@ -69,21 +83,23 @@ mod tests {
         let tokens = Tokens::new(b"0123456789abcdef0123456789abcdef", 60);
         let issued = tokens.issue(&user()).unwrap();
         let caller = tokens.verify(&issued.token).unwrap();
-        assert_eq!(caller, Caller { user_id: "u1".into(), role: Role::Admin });
+        assert_eq!(caller, Caller { user_id: user().id, role: Role::Admin });
     }
 
     #[test]
     fn rejects_expired_forged_and_unsigned_tokens() {
         let tokens = Tokens::new(b"0123456789abcdef0123456789abcdef", 60);
-        let old = tokens.issue_at(&user(), time::now() - chrono::Duration::hours(2)).unwrap();
+        let old = tokens.issue_at(&user(), Timestamp::now().plus_seconds(-2 * 3600)).unwrap();
         assert!(tokens.verify(&old.token).is_err());
 
         let other = Tokens::new(b"another-secret-another-secret-xx", 60);
         assert!(tokens.verify(&other.issue(&user()).unwrap().token).is_err());
 
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD
-            .encode(format!(r#"{{"sub":"u1","role":"admin","iat":0,"exp":{}}}"#, time::now().timestamp() + 600));
+        let body = URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"sub":"u1","role":"admin","iat":0,"exp":{}}}"#,
+            Timestamp::now().unix_seconds() + 600
+        ));
         assert!(tokens.verify(&format!("{header}.{body}.")).is_err());
         assert!(tokens.verify("not-a-token").is_err());
     }

@@ -4,6 +4,9 @@
 //! A `CONFIRMED` booking may still be cancelled by its owner.
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ids::{BookingId, EventId, LockId, UserId};
+use crate::domain::lock::Seats;
+use crate::time::Timestamp;
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,37 +34,49 @@ impl BookingStatus {
 #[serde(rename_all = "camelCase")]
 pub struct Booking {
     #[serde(rename = "_id")]
-    pub id: String,
-    pub event: String,
-    pub user: String,
-    pub seats: i64,
+    pub id: BookingId,
+    pub event: EventId,
+    pub user: UserId,
+    pub seats: Seats,
     pub status: BookingStatus,
-    pub seat_lock_id: String,
-    pub payment_expires_at: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub seat_lock_id: LockId,
+    pub payment_expires_at: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub paid_at: Option<String>,
+    pub paid_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub payment_reference: Option<String>,
+    pub payment_reference: Option<PaymentReference>,
 }
 
 /// The payment-window rule, the twin of the lock-expiry rule: payable up to and including
 /// `paymentExpiresAt`, closed from the first instant after it, whether or not the job has run.
-pub fn is_payment_window_closed(payment_expires_at: &str, now: &str) -> bool {
+pub fn is_payment_window_closed(payment_expires_at: Timestamp, now: Timestamp) -> bool {
     payment_expires_at < now
 }
 
 pub const PAYMENT_REFERENCE_MAX_CHARS: usize = 200;
 
-pub fn validate_payment_reference(reference: &str) -> Result<(), Error> {
-    let n = reference.trim().chars().count();
-    if n == 0 || reference.chars().count() > PAYMENT_REFERENCE_MAX_CHARS || reference.chars().any(char::is_control) {
-        return Err(Error::validation(format!(
-            "paymentReference must be 1 to {PAYMENT_REFERENCE_MAX_CHARS} printable characters"
-        )));
+/// What the client says paid for a booking: 1 to 200 printable characters, not all blank.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PaymentReference(String);
+
+impl PaymentReference {
+    pub fn parse(reference: &str) -> Result<Self, Error> {
+        let n = reference.trim().chars().count();
+        if n == 0 || reference.chars().count() > PAYMENT_REFERENCE_MAX_CHARS || reference.chars().any(char::is_control)
+        {
+            return Err(Error::validation(format!(
+                "paymentReference must be 1 to {PAYMENT_REFERENCE_MAX_CHARS} printable characters"
+            )));
+        }
+        Ok(PaymentReference(reference.to_string()))
     }
-    Ok(())
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 #[cfg(test)]
@@ -70,15 +85,16 @@ mod tests {
 
     #[test]
     fn window_closes_after_the_deadline() {
-        let at = "2026-01-29T11:05:00.000Z";
-        assert!(!is_payment_window_closed(at, at));
-        assert!(is_payment_window_closed(at, "2026-01-29T11:05:00.001Z"));
+        let deadline = Timestamp::parse("2026-01-29T11:05:00.000Z").unwrap();
+        assert!(!is_payment_window_closed(deadline, deadline));
+        assert!(is_payment_window_closed(deadline, Timestamp::parse("2026-01-29T11:05:00.001Z").unwrap()));
     }
 
     #[test]
     fn references() {
-        assert!(validate_payment_reference("pi_123").is_ok());
-        assert!(validate_payment_reference("  ").is_err());
-        assert!(validate_payment_reference(&"r".repeat(201)).is_err());
+        assert!(PaymentReference::parse("pi_123").is_ok());
+        assert!(PaymentReference::parse("  ").is_err());
+        assert!(PaymentReference::parse("a\u{7}b").is_err());
+        assert!(PaymentReference::parse(&"r".repeat(201)).is_err());
     }
 }

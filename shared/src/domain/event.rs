@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::booking::BookingStatus;
-use crate::domain::lock::LockStatus;
-use crate::{time, Error};
+use crate::domain::ids::EventId;
+use crate::domain::lock::{LockStatus, Seats};
+use crate::time::Timestamp;
+use crate::Error;
 
 pub const MAX_TOTAL_SEATS: i64 = 100_000;
 pub const NAME_MAX_CHARS: usize = 200;
@@ -17,13 +19,13 @@ pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     #[serde(rename = "_id")]
-    pub id: String,
+    pub id: EventId,
     pub name: String,
     pub description: Option<String>,
-    pub event_date: String,
+    pub event_date: Timestamp,
     pub total_seats: i64,
     pub available_seats: i64,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// A validated request to create an event.
@@ -31,8 +33,7 @@ pub struct Event {
 pub struct NewEvent {
     pub name: String,
     pub description: Option<String>,
-    /// Normalised to the storage format.
-    pub event_date: String,
+    pub event_date: Timestamp,
     pub total_seats: i64,
 }
 
@@ -42,7 +43,7 @@ impl NewEvent {
         description: Option<&str>,
         event_date: &str,
         total_seats: i64,
-        now: time::Instant,
+        now: Timestamp,
     ) -> Result<Self, Error> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
@@ -51,7 +52,7 @@ impl NewEvent {
         if description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX_CHARS) {
             return Err(Error::validation(format!("description must be at most {DESCRIPTION_MAX_CHARS} characters")));
         }
-        let date = time::parse(event_date).ok_or_else(|| {
+        let date = Timestamp::parse(event_date).ok_or_else(|| {
             Error::validation("eventDate must be an ISO-8601 timestamp such as 2030-01-29T19:30:00.000Z")
         })?;
         if date <= now {
@@ -63,15 +64,25 @@ impl NewEvent {
         Ok(NewEvent {
             name: name.to_string(),
             description: description.map(str::to_string),
-            event_date: time::format(date),
+            event_date: date,
             total_seats,
         })
     }
 }
 
-/// Is the event still taking locks at `now`? (Both in storage format.)
-pub fn is_open(event_date: &str, now: &str) -> bool {
+/// Is the event still taking locks at `now`?
+pub fn is_open(event_date: Timestamp, now: Timestamp) -> bool {
     event_date > now
+}
+
+/// The event's side of a refused lock: the event as it was when the write was refused (`None`:
+/// there is no such event). Why it could not give `requested` seats at `now`.
+pub fn refused_lock(event: Option<&Event>, requested: Seats, now: Timestamp) -> Error {
+    match event {
+        None => Error::NotFound("event"),
+        Some(e) if !is_open(e.event_date, now) => Error::EventClosed(e.event_date),
+        Some(e) => Error::SeatsUnavailable { available: e.available_seats, requested: requested.get() },
+    }
 }
 
 /// What a hold's seats count as in the inventory.
@@ -99,7 +110,7 @@ pub fn seat_use(lock: LockStatus, booking: Option<BookingStatus>) -> SeatUse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Inventory {
-    pub event_id: String,
+    pub event_id: EventId,
     pub total_seats: i64,
     pub available_seats: i64,
     pub locked_seats: i64,
@@ -108,9 +119,9 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    pub fn new(event_id: &str, total_seats: i64, available_seats: i64) -> Self {
+    pub fn new(event_id: &EventId, total_seats: i64, available_seats: i64) -> Self {
         Inventory {
-            event_id: event_id.to_string(),
+            event_id: event_id.clone(),
             total_seats,
             available_seats,
             locked_seats: 0,
@@ -119,11 +130,11 @@ impl Inventory {
         }
     }
 
-    pub fn add(&mut self, seats: i64, used: SeatUse) {
+    pub fn add(&mut self, seats: Seats, used: SeatUse) {
         match used {
-            SeatUse::Locked => self.locked_seats += seats,
-            SeatUse::Pending => self.pending_seats += seats,
-            SeatUse::Sold => self.sold_seats += seats,
+            SeatUse::Locked => self.locked_seats += seats.get(),
+            SeatUse::Pending => self.pending_seats += seats.get(),
+            SeatUse::Sold => self.sold_seats += seats.get(),
             SeatUse::Free => {}
         }
     }
@@ -144,15 +155,19 @@ impl Inventory {
 mod tests {
     use super::*;
 
-    fn now() -> time::Instant {
-        time::parse("2026-06-01T00:00:00Z").unwrap()
+    fn now() -> Timestamp {
+        Timestamp::parse("2026-06-01T00:00:00Z").unwrap()
+    }
+
+    fn seats(n: i64) -> Seats {
+        Seats::try_from(n).unwrap()
     }
 
     #[test]
     fn new_event_rules() {
         let ok = NewEvent::validate(" Gig ", None, "2027-01-01T20:00:00+02:00", 100, now()).unwrap();
         assert_eq!(ok.name, "Gig");
-        assert_eq!(ok.event_date, "2027-01-01T18:00:00.000Z");
+        assert_eq!(ok.event_date.text(), "2027-01-01T18:00:00.000Z");
         assert!(NewEvent::validate("Gig", None, "2026-05-01T00:00:00Z", 100, now()).is_err());
         assert!(NewEvent::validate("Gig", None, "next week", 100, now()).is_err());
         assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 0, now()).is_err());
@@ -174,11 +189,30 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_lock_is_explained_by_the_event_as_it_was() {
+        let event = |date: &str, available| Event {
+            id: EventId::generate(),
+            name: "Gig".into(),
+            description: None,
+            event_date: Timestamp::parse(date).unwrap(),
+            total_seats: 10,
+            available_seats: available,
+            created_at: now(),
+        };
+        assert_eq!(refused_lock(None, seats(2), now()).code(), "NOT_FOUND");
+        assert_eq!(refused_lock(Some(&event("2026-05-31T00:00:00Z", 10)), seats(2), now()).code(), "EVENT_CLOSED");
+        assert!(matches!(
+            refused_lock(Some(&event("2026-07-01T00:00:00Z", 1)), seats(2), now()),
+            Error::SeatsUnavailable { available: 1, requested: 2 }
+        ));
+    }
+
+    #[test]
     fn drift_is_available_minus_expected() {
-        let mut inv = Inventory::new("e", 100, 90);
-        inv.add(5, SeatUse::Locked);
-        inv.add(3, SeatUse::Pending);
-        inv.add(2, SeatUse::Sold);
+        let mut inv = Inventory::new(&EventId::generate(), 100, 90);
+        inv.add(seats(5), SeatUse::Locked);
+        inv.add(seats(3), SeatUse::Pending);
+        inv.add(seats(2), SeatUse::Sold);
         assert_eq!(inv.expected_available(), 90);
         assert_eq!(inv.drift(), 0);
         inv.available_seats = 83;

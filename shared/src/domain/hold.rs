@@ -3,11 +3,14 @@
 //! reader ever sees one without the other.
 //!
 //! Every transition is a conditional write (`store::locks`, `store::bookings`). When the
-//! condition fails, DynamoDB hands back the record as it was; the functions here read that record
-//! and decide what the caller is told. They never decide whether to write.
-use crate::domain::booking::{self, Booking, BookingStatus};
-use crate::domain::lock::{self, Lock, LockStatus};
+//! condition fails, DynamoDB hands back the records as they were; the store turns them into
+//! domain values and the functions here decide what the caller is told. They never decide
+//! whether to write.
+use crate::domain::booking::{self, Booking, BookingStatus, PaymentReference};
+use crate::domain::event::{self, Event};
+use crate::domain::lock::{self, Lock, LockStatus, NewLock};
 use crate::domain::user::Caller;
+use crate::time::Timestamp;
 use crate::Error;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,37 +30,58 @@ impl Hold {
     }
 }
 
-/// `POST /api/locks` found the caller's key already used. Same event and seats: the same lock,
-/// whatever has become of it since. Anything else: the key was reused for a different request.
-pub fn replayed_lock(existing: Hold, event_id: &str, seats: i64) -> Result<Lock, Error> {
-    if existing.lock.event_id == event_id && existing.lock.seats == seats {
-        Ok(existing.lock)
-    } else {
-        Err(key_reused())
+/// What a refused `POST /api/locks` transaction handed back, item by item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusedLock {
+    /// The hold already at this (caller, key, event): the request was made before.
+    pub existing: Option<Hold>,
+    /// The caller's key was already claimed (on this event or another).
+    pub key_claimed: bool,
+    /// The event's condition failed: `Some(None)` if there is no such event, else the event as it
+    /// was. `None` if the event's condition held.
+    pub event: Option<Option<Event>>,
+}
+
+/// `POST /api/locks` was refused. `Ok` is the idempotent answer: the same request was made before
+/// with this key (same event and seats), and this is its lock, whatever has become of it since.
+pub fn refused_lock(req: &NewLock, refused: RefusedLock, now: Timestamp) -> Result<Lock, Error> {
+    if let Some(existing) = refused.existing {
+        return if existing.lock.event_id == req.event_id && existing.lock.seats == req.seats {
+            Ok(existing.lock)
+        } else {
+            Err(key_reused())
+        };
+    }
+    if refused.key_claimed {
+        return Err(key_reused());
+    }
+    match refused.event {
+        Some(event) => Err(event::refused_lock(event.as_ref(), req.seats, now)),
+        None => Err(Error::internal_message("lock refused without a failed condition")),
     }
 }
 
-pub fn key_reused() -> Error {
+fn key_reused() -> Error {
     Error::IdempotencyKeyReused(
         "this idempotency key was already used for a different request (eventId or seats differ)".into(),
     )
 }
 
 /// Confirm was refused. `Ok` is the idempotent answer: the lock was confirmed before.
-pub fn refused_confirm(hold: Option<Hold>, caller: &Caller, now: &str) -> Result<Booking, Error> {
+pub fn refused_confirm(hold: Option<Hold>, caller: &Caller, now: Timestamp) -> Result<Booking, Error> {
     let hold = hold.filter(|h| h.owned_by(caller)).ok_or(Error::NotFound("lock"))?;
     if let Some(booking) = hold.booking {
         return Ok(booking);
     }
     Err(match hold.lock.status {
-        LockStatus::Active | LockStatus::Expired if lock::is_expired(&hold.lock.expires_at, now) => {
+        LockStatus::Active | LockStatus::Expired if lock::is_expired(hold.lock.expires_at, now) => {
             Error::LockExpired(hold.lock.expires_at)
         }
         status => Error::LockNotActive(status),
     })
 }
 
-/// Release was refused.
+/// Release was refused (or there was nothing of the caller's to release).
 pub fn refused_release(hold: Option<Hold>, caller: &Caller) -> Error {
     match hold.filter(|h| h.owned_by(caller)) {
         None => Error::NotFound("lock"),
@@ -66,12 +90,17 @@ pub fn refused_release(hold: Option<Hold>, caller: &Caller) -> Error {
 }
 
 /// Pay was refused. `Ok` is the idempotent answer: already paid with this reference.
-pub fn refused_pay(hold: Option<Hold>, caller: &Caller, reference: &str, now: &str) -> Result<Booking, Error> {
+pub fn refused_pay(
+    hold: Option<Hold>,
+    caller: &Caller,
+    reference: &PaymentReference,
+    now: Timestamp,
+) -> Result<Booking, Error> {
     let booking = hold.filter(|h| h.owned_by(caller)).and_then(|h| h.booking).ok_or(Error::NotFound("booking"))?;
     match booking.status {
-        BookingStatus::Confirmed if booking.payment_reference.as_deref() == Some(reference) => Ok(booking),
+        BookingStatus::Confirmed if booking.payment_reference.as_ref() == Some(reference) => Ok(booking),
         BookingStatus::PaymentPending | BookingStatus::Expired
-            if booking::is_payment_window_closed(&booking.payment_expires_at, now) =>
+            if booking::is_payment_window_closed(booking.payment_expires_at, now) =>
         {
             Err(Error::PaymentWindowClosed(booking.payment_expires_at))
         }
@@ -79,122 +108,206 @@ pub fn refused_pay(hold: Option<Hold>, caller: &Caller, reference: &str, now: &s
     }
 }
 
-/// Cancel was refused.
-pub fn refused_cancel(hold: Option<Hold>, caller: &Caller, now: &str) -> Error {
+/// Cancel was refused (or there was no booking of the caller's to cancel).
+pub fn refused_cancel(hold: Option<Hold>, caller: &Caller, now: Timestamp) -> Error {
     let Some(booking) = hold.filter(|h| h.owned_by(caller)).and_then(|h| h.booking) else {
         return Error::NotFound("booking");
     };
     match booking.status {
         // Past its window it is expired, whether or not the job has marked it yet.
-        BookingStatus::PaymentPending if booking::is_payment_window_closed(&booking.payment_expires_at, now) => {
+        BookingStatus::PaymentPending if booking::is_payment_window_closed(booking.payment_expires_at, now) => {
             Error::BookingNotPending(BookingStatus::Expired)
         }
         status => Error::BookingNotPending(status),
     }
 }
 
+/// A cancel was refused because the booking changed after it was read; `true` if it became
+/// CONFIRMED (paid meanwhile), so reading it again and cancelling the paid booking is right.
+pub fn cancel_raced_payment(seen: BookingStatus, now_is: Option<&Hold>) -> bool {
+    now_is.and_then(|h| h.booking.as_ref()).is_some_and(|b| b.status != seen && b.status == BookingStatus::Confirmed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{EventId, UserId};
+    use crate::domain::lock::{IdempotencyKey, Seats, Window};
     use crate::domain::user::Role;
 
     const T0: &str = "2026-01-29T11:00:00.000Z";
     const EXP: &str = "2026-01-29T11:05:00.000Z";
     const LATE: &str = "2026-01-29T11:06:00.000Z";
 
-    fn caller(id: &str) -> Caller {
-        Caller { user_id: id.into(), role: Role::User }
+    fn t(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
     }
 
-    fn hold(status: LockStatus, booking: Option<BookingStatus>) -> Hold {
-        Hold {
-            lock: Lock {
-                id: "lk".into(),
-                event_id: "e".into(),
-                user_id: "u".into(),
-                seats: 2,
-                status,
-                expires_at: EXP.into(),
-                idempotency_key: "k".into(),
-                created_at: T0.into(),
-                updated_at: T0.into(),
-            },
-            booking: booking.map(|status| Booking {
-                id: "bk".into(),
-                event: "e".into(),
-                user: "u".into(),
-                seats: 2,
-                status,
-                seat_lock_id: "lk".into(),
-                payment_expires_at: EXP.into(),
-                created_at: T0.into(),
-                updated_at: T0.into(),
-                paid_at: None,
-                payment_reference: (status == BookingStatus::Confirmed).then(|| "ref-1".into()),
-            }),
+    fn seats(n: i64) -> Seats {
+        Seats::try_from(n).unwrap()
+    }
+
+    struct World {
+        owner: UserId,
+        event: EventId,
+    }
+
+    impl World {
+        fn new() -> Self {
+            World { owner: UserId::generate(), event: EventId::generate() }
         }
+
+        fn caller(&self) -> Caller {
+            Caller { user_id: self.owner.clone(), role: Role::User }
+        }
+
+        fn request(&self, event: &EventId, n: i64) -> NewLock {
+            NewLock {
+                event_id: event.clone(),
+                user_id: self.owner.clone(),
+                seats: seats(n),
+                idempotency_key: IdempotencyKey::parse("k").unwrap(),
+                life: Window { from: t(T0), until: t(EXP) },
+            }
+        }
+
+        fn hold(&self, status: LockStatus, booking: Option<BookingStatus>) -> Hold {
+            let at = self.request(&self.event, 2).hold_ref();
+            Hold {
+                lock: Lock {
+                    id: at.lock_id(),
+                    event_id: self.event.clone(),
+                    user_id: self.owner.clone(),
+                    seats: seats(2),
+                    status,
+                    expires_at: t(EXP),
+                    idempotency_key: IdempotencyKey::parse("k").unwrap(),
+                    created_at: t(T0),
+                    updated_at: t(T0),
+                },
+                booking: booking.map(|status| Booking {
+                    id: at.booking_id(),
+                    event: self.event.clone(),
+                    user: self.owner.clone(),
+                    seats: seats(2),
+                    status,
+                    seat_lock_id: at.lock_id(),
+                    payment_expires_at: t(EXP),
+                    created_at: t(T0),
+                    updated_at: t(T0),
+                    paid_at: None,
+                    payment_reference: (status == BookingStatus::Confirmed).then(|| reference("ref-1")),
+                }),
+            }
+        }
+    }
+
+    fn stranger() -> Caller {
+        Caller { user_id: UserId::generate(), role: Role::User }
+    }
+
+    fn reference(r: &str) -> PaymentReference {
+        PaymentReference::parse(r).unwrap()
+    }
+
+    fn replay(existing: Hold) -> RefusedLock {
+        RefusedLock { existing: Some(existing), key_claimed: true, event: None }
     }
 
     #[test]
     fn replay_needs_the_same_event_and_seats() {
-        assert!(replayed_lock(hold(LockStatus::Active, None), "e", 2).is_ok());
-        assert!(matches!(replayed_lock(hold(LockStatus::Active, None), "e", 3), Err(Error::IdempotencyKeyReused(_))));
-        assert!(matches!(replayed_lock(hold(LockStatus::Active, None), "f", 2), Err(Error::IdempotencyKeyReused(_))));
+        let w = World::new();
+        let existing = w.hold(LockStatus::Active, None);
+        assert!(refused_lock(&w.request(&w.event, 2), replay(existing.clone()), t(T0)).is_ok());
+        let more = refused_lock(&w.request(&w.event, 3), replay(existing.clone()), t(T0));
+        assert!(matches!(more, Err(Error::IdempotencyKeyReused(_))));
+        let elsewhere = refused_lock(&w.request(&EventId::generate(), 2), replay(existing), t(T0));
+        assert!(matches!(elsewhere, Err(Error::IdempotencyKeyReused(_))));
+    }
+
+    #[test]
+    fn lock_refusals_come_from_the_key_claim_then_the_event() {
+        let w = World::new();
+        let req = w.request(&w.event, 2);
+        let claimed = RefusedLock { existing: None, key_claimed: true, event: Some(None) };
+        assert!(matches!(refused_lock(&req, claimed, t(T0)), Err(Error::IdempotencyKeyReused(_))));
+        let no_event = RefusedLock { existing: None, key_claimed: false, event: Some(None) };
+        assert!(matches!(refused_lock(&req, no_event, t(T0)), Err(Error::NotFound("event"))));
+        let nothing = RefusedLock { existing: None, key_claimed: false, event: None };
+        assert_eq!(refused_lock(&req, nothing, t(T0)).unwrap_err().code(), "INTERNAL");
     }
 
     #[test]
     fn confirm_refusals() {
-        let me = caller("u");
-        assert!(matches!(refused_confirm(None, &me, T0), Err(Error::NotFound(_))));
+        let w = World::new();
+        let me = w.caller();
+        assert!(matches!(refused_confirm(None, &me, t(T0)), Err(Error::NotFound(_))));
         assert!(matches!(
-            refused_confirm(Some(hold(LockStatus::Active, None)), &caller("x"), T0),
+            refused_confirm(Some(w.hold(LockStatus::Active, None)), &stranger(), t(T0)),
             Err(Error::NotFound(_))
         ));
         // Expired by the clock, whether or not the job has marked it.
-        assert!(matches!(refused_confirm(Some(hold(LockStatus::Active, None)), &me, LATE), Err(Error::LockExpired(_))));
+        let active = Some(w.hold(LockStatus::Active, None));
+        assert!(matches!(refused_confirm(active, &me, t(LATE)), Err(Error::LockExpired(_))));
+        let expired = Some(w.hold(LockStatus::Expired, None));
+        assert!(matches!(refused_confirm(expired, &me, t(LATE)), Err(Error::LockExpired(_))));
         assert!(matches!(
-            refused_confirm(Some(hold(LockStatus::Expired, None)), &me, LATE),
-            Err(Error::LockExpired(_))
-        ));
-        assert!(matches!(
-            refused_confirm(Some(hold(LockStatus::Released, None)), &me, T0),
+            refused_confirm(Some(w.hold(LockStatus::Released, None)), &me, t(T0)),
             Err(Error::LockNotActive(LockStatus::Released))
         ));
         // Confirmed before: the same booking.
-        let replay =
-            refused_confirm(Some(hold(LockStatus::Consumed, Some(BookingStatus::PaymentPending))), &me, T0).unwrap();
-        assert_eq!(replay.id, "bk");
+        let confirmed = w.hold(LockStatus::Consumed, Some(BookingStatus::PaymentPending));
+        let replay = refused_confirm(Some(confirmed.clone()), &me, t(T0)).unwrap();
+        assert_eq!(Some(replay), confirmed.booking);
     }
 
     #[test]
     fn pay_refusals() {
-        let me = caller("u");
-        let paid = Some(hold(LockStatus::Consumed, Some(BookingStatus::Confirmed)));
-        assert!(refused_pay(paid.clone(), &me, "ref-1", T0).is_ok());
-        assert!(matches!(refused_pay(paid, &me, "ref-2", T0), Err(Error::BookingNotPending(_))));
-        let pending = Some(hold(LockStatus::Consumed, Some(BookingStatus::PaymentPending)));
-        assert!(matches!(refused_pay(pending, &me, "r", LATE), Err(Error::PaymentWindowClosed(_))));
-        let expired = Some(hold(LockStatus::Expired, Some(BookingStatus::Expired)));
-        assert!(matches!(refused_pay(expired, &me, "r", LATE), Err(Error::PaymentWindowClosed(_))));
-        let cancelled = Some(hold(LockStatus::Consumed, Some(BookingStatus::Cancelled)));
-        assert!(matches!(refused_pay(cancelled, &me, "r", T0), Err(Error::BookingNotPending(_))));
-        assert!(matches!(refused_pay(Some(hold(LockStatus::Active, None)), &me, "r", T0), Err(Error::NotFound(_))));
+        let w = World::new();
+        let me = w.caller();
+        let paid = Some(w.hold(LockStatus::Consumed, Some(BookingStatus::Confirmed)));
+        assert!(refused_pay(paid.clone(), &me, &reference("ref-1"), t(T0)).is_ok());
+        assert!(matches!(refused_pay(paid, &me, &reference("ref-2"), t(T0)), Err(Error::BookingNotPending(_))));
+        let pending = Some(w.hold(LockStatus::Consumed, Some(BookingStatus::PaymentPending)));
+        assert!(matches!(refused_pay(pending, &me, &reference("r"), t(LATE)), Err(Error::PaymentWindowClosed(_))));
+        let expired = Some(w.hold(LockStatus::Expired, Some(BookingStatus::Expired)));
+        assert!(matches!(refused_pay(expired, &me, &reference("r"), t(LATE)), Err(Error::PaymentWindowClosed(_))));
+        let cancelled = Some(w.hold(LockStatus::Consumed, Some(BookingStatus::Cancelled)));
+        assert!(matches!(refused_pay(cancelled, &me, &reference("r"), t(T0)), Err(Error::BookingNotPending(_))));
+        let lock_only = Some(w.hold(LockStatus::Active, None));
+        assert!(matches!(refused_pay(lock_only, &me, &reference("r"), t(T0)), Err(Error::NotFound(_))));
     }
 
     #[test]
     fn release_and_cancel_refusals() {
-        let me = caller("u");
-        assert!(matches!(refused_release(Some(hold(LockStatus::Released, None)), &me), Error::LockNotActive(_)));
-        assert!(matches!(refused_release(Some(hold(LockStatus::Active, None)), &caller("x")), Error::NotFound(_)));
-        let cancelled = Some(hold(LockStatus::Consumed, Some(BookingStatus::Cancelled)));
-        assert!(matches!(refused_cancel(cancelled, &me, T0), Error::BookingNotPending(BookingStatus::Cancelled)));
+        let w = World::new();
+        let me = w.caller();
+        assert!(matches!(refused_release(Some(w.hold(LockStatus::Released, None)), &me), Error::LockNotActive(_)));
+        assert!(matches!(refused_release(Some(w.hold(LockStatus::Active, None)), &stranger()), Error::NotFound(_)));
+        let cancelled = Some(w.hold(LockStatus::Consumed, Some(BookingStatus::Cancelled)));
+        assert!(matches!(refused_cancel(cancelled, &me, t(T0)), Error::BookingNotPending(BookingStatus::Cancelled)));
+        let pending = Some(w.hold(LockStatus::Consumed, Some(BookingStatus::PaymentPending)));
+        let late = refused_cancel(pending, &me, t(LATE));
+        assert!(matches!(late, Error::BookingNotPending(BookingStatus::Expired)));
+    }
+
+    #[test]
+    fn a_cancel_is_tried_again_only_when_the_booking_was_paid_meanwhile() {
+        let w = World::new();
+        let paid = w.hold(LockStatus::Consumed, Some(BookingStatus::Confirmed));
+        assert!(cancel_raced_payment(BookingStatus::PaymentPending, Some(&paid)));
+        assert!(!cancel_raced_payment(BookingStatus::Confirmed, Some(&paid)));
+        let expired = w.hold(LockStatus::Expired, Some(BookingStatus::Expired));
+        assert!(!cancel_raced_payment(BookingStatus::PaymentPending, Some(&expired)));
+        assert!(!cancel_raced_payment(BookingStatus::PaymentPending, None));
     }
 
     #[test]
     fn admins_see_everything_owners_see_their_own() {
-        let h = hold(LockStatus::Active, None);
-        assert!(h.visible_to(&caller("u")));
-        assert!(!h.visible_to(&caller("x")));
-        assert!(h.visible_to(&Caller { user_id: "x".into(), role: Role::Admin }));
+        let w = World::new();
+        let h = w.hold(LockStatus::Active, None);
+        assert!(h.visible_to(&w.caller()));
+        assert!(!h.visible_to(&stranger()));
+        assert!(h.visible_to(&Caller { user_id: UserId::generate(), role: Role::Admin }));
     }
 }

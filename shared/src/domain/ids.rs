@@ -1,45 +1,114 @@
-//! Identifiers. Users and events get ULIDs. A lock and the booking made from it share one stored
-//! record (see `hold.rs`), addressed by its event and a hash of (user, idempotency key):
+//! Identifiers, one type per kind. Users and events get ULIDs ([`UserId`], [`EventId`]). A lock
+//! and the booking made from it share one stored record (see `hold.rs`), addressed by a
+//! [`HoldRef`]: its event and a hash of (user, idempotency key), shown as
 //!
-//! - lock id `lk_<eventId>_<hash>`, booking id `bk_<eventId>_<hash>`
+//! - lock id `lk_<eventId>_<hash>` ([`LockId`]), booking id `bk_<eventId>_<hash>` ([`BookingId`])
 //!
 //! Clients treat them as opaque. Deriving the id from the idempotency key is what makes a replayed
 //! `POST /api/locks` land on the same record, so the one conditional write that would create it
-//! finds it instead (and returns it) — no read first.
+//! finds it instead (and returns it) — no read first. An id that does not parse names nothing.
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub fn new_id() -> String {
-    ulid::Ulid::new().to_string()
-}
+use crate::domain::lock::IdempotencyKey;
 
 /// A ULID as we print them: 26 characters of Crockford base32, upper case.
-pub fn is_ulid(s: &str) -> bool {
+fn is_ulid(s: &str) -> bool {
     s.len() == 26 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
-/// 128 bits of SHA-256 over the caller and their idempotency key, hex.
-pub fn hold_hash(user_id: &str, idempotency_key: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(user_id.as_bytes());
-    h.update([0u8]);
-    h.update(idempotency_key.as_bytes());
-    hex::encode(&h.finalize()[..16])
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A new, unique id.
+            pub fn generate() -> Self {
+                $name(ulid::Ulid::new().to_string())
+            }
+
+            /// `None` unless `text` is a ULID as this service prints them.
+            pub fn parse(text: &str) -> Option<Self> {
+                is_ulid(text).then(|| $name(text.to_string()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-/// Where a lock/booking record lives: its event and its hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+ulid_id!(
+    /// A user's id.
+    UserId
+);
+ulid_id!(
+    /// An event's id.
+    EventId
+);
+
+macro_rules! shown_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+shown_id!(
+    /// A lock's id as clients see it (`lk_<eventId>_<hash>`); made from a [`HoldRef`].
+    LockId
+);
+shown_id!(
+    /// A booking's id as clients see it (`bk_<eventId>_<hash>`); made from a [`HoldRef`].
+    BookingId
+);
+
+/// Where a lock/booking record lives: its event and the hash of (user, idempotency key).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HoldRef {
-    pub event_id: String,
+    pub event_id: EventId,
+    /// 128 bits of SHA-256, hex.
     pub hash: String,
 }
 
 impl HoldRef {
-    pub fn lock_id(&self) -> String {
-        format!("lk_{}_{}", self.event_id, self.hash)
+    /// The record a lock request of `user` with `key` on `event_id` lands on, every time.
+    pub fn for_request(event_id: &EventId, user: &UserId, key: &IdempotencyKey) -> Self {
+        HoldRef { event_id: event_id.clone(), hash: hold_hash(user, key) }
     }
 
-    pub fn booking_id(&self) -> String {
-        format!("bk_{}_{}", self.event_id, self.hash)
+    pub fn lock_id(&self) -> LockId {
+        LockId(format!("lk_{}_{}", self.event_id, self.hash))
+    }
+
+    pub fn booking_id(&self) -> BookingId {
+        BookingId(format!("bk_{}_{}", self.event_id, self.hash))
     }
 
     pub fn parse_lock_id(id: &str) -> Option<Self> {
@@ -53,28 +122,42 @@ impl HoldRef {
     fn parse(rest: &str) -> Option<Self> {
         let (event_id, hash) = rest.split_once('_')?;
         let hex_ok = hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        (is_ulid(event_id) && hex_ok).then(|| HoldRef { event_id: event_id.to_string(), hash: hash.to_string() })
+        let event_id = EventId::parse(event_id)?;
+        hex_ok.then(|| HoldRef { event_id, hash: hash.to_string() })
     }
+}
+
+/// 128 bits of SHA-256 over the caller and their idempotency key, hex.
+pub fn hold_hash(user: &UserId, key: &IdempotencyKey) -> String {
+    let mut h = Sha256::new();
+    h.update(user.as_str().as_bytes());
+    h.update([0u8]);
+    h.update(key.as_str().as_bytes());
+    hex::encode(&h.finalize()[..16])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn key(k: &str) -> IdempotencyKey {
+        IdempotencyKey::parse(k).unwrap()
+    }
+
     #[test]
     fn lock_and_booking_ids_round_trip() {
-        let r = HoldRef { event_id: new_id(), hash: hold_hash("u", "k") };
-        assert_eq!(HoldRef::parse_lock_id(&r.lock_id()), Some(r.clone()));
-        assert_eq!(HoldRef::parse_booking_id(&r.booking_id()), Some(r.clone()));
-        assert_eq!(HoldRef::parse_booking_id(&r.lock_id()), None);
+        let r = HoldRef::for_request(&EventId::generate(), &UserId::generate(), &key("k"));
+        assert_eq!(HoldRef::parse_lock_id(r.lock_id().as_str()), Some(r.clone()));
+        assert_eq!(HoldRef::parse_booking_id(r.booking_id().as_str()), Some(r.clone()));
+        assert_eq!(HoldRef::parse_booking_id(r.lock_id().as_str()), None);
     }
 
     #[test]
     fn hash_is_scoped_to_the_caller() {
-        assert_eq!(hold_hash("u1", "k"), hold_hash("u1", "k"));
-        assert_ne!(hold_hash("u1", "k"), hold_hash("u2", "k"));
-        // The separator keeps ("ab","c") and ("a","bc") apart.
-        assert_ne!(hold_hash("ab", "c"), hold_hash("a", "bc"));
+        let (u1, u2) = (UserId::generate(), UserId::generate());
+        assert_eq!(hold_hash(&u1, &key("k")), hold_hash(&u1, &key("k")));
+        assert_ne!(hold_hash(&u1, &key("k")), hold_hash(&u2, &key("k")));
+        assert_ne!(hold_hash(&u1, &key("ab")), hold_hash(&u1, &key("a")));
     }
 
     #[test]
@@ -89,5 +172,8 @@ mod tests {
         ] {
             assert_eq!(HoldRef::parse_lock_id(bad), None, "{bad}");
         }
+        assert!(EventId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").is_some());
+        assert!(EventId::parse("01arz3ndektsv4rrffq69g5fav").is_none());
+        assert!(UserId::parse("EVENT#01ARZ3NDEKTSV4RRFFQ69G").is_none());
     }
 }

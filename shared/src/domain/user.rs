@@ -1,6 +1,10 @@
 //! Users and the registration rules.
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ids::UserId;
+use crate::time::Timestamp;
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,11 +19,11 @@ pub enum Role {
 #[serde(rename_all = "camelCase")]
 pub struct User {
     #[serde(rename = "_id")]
-    pub id: String,
+    pub id: UserId,
     pub name: String,
-    pub email: String,
+    pub email: Email,
     pub role: Role,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 pub const NAME_MAX_CHARS: usize = 100;
@@ -36,40 +40,72 @@ pub fn validate_name(name: &str) -> Result<String, Error> {
     Ok(name.to_string())
 }
 
-/// Checks the shape of an address (one `@`, a dotted domain, no spaces) and returns it trimmed.
-/// Uniqueness is case-insensitive: see [`email_key`].
-pub fn validate_email(email: &str) -> Result<String, Error> {
-    let email = email.trim();
-    let valid = email.chars().count() <= EMAIL_MAX_CHARS
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-                    && !domain.contains("..")
-            }
-            None => false,
-        };
-    if !valid {
-        return Err(Error::validation("email must be a valid email address"));
+/// An email address of the shape registration accepts (one `@`, a dotted domain, no spaces),
+/// trimmed, case kept as given. Uniqueness is case-insensitive: see [`EmailKey`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(email: &str) -> Result<Self, Error> {
+        let email = email.trim();
+        let valid = email.chars().count() <= EMAIL_MAX_CHARS
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && match email.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains("..")
+                }
+                None => false,
+            };
+        if !valid {
+            return Err(Error::validation("email must be a valid email address"));
+        }
+        Ok(Email(email.to_string()))
     }
-    Ok(email.to_string())
+
+    /// The case-insensitive identity of the address.
+    pub fn key(&self) -> EmailKey {
+        EmailKey(self.0.to_lowercase())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// The case-insensitive identity of an email address.
-pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
-/// The [`email_key`] to look a login up by, or `None` for an address that no registration could
-/// have accepted because it is too long ([`validate_email`]'s limit). Login does not validate the
-/// address otherwise (any wrong one is `INVALID_CREDENTIALS`), but one of any length must not
-/// reach the store: as a key it can pass DynamoDB's 2048 bytes, which it refuses outright.
-pub fn login_key(email: &str) -> Option<String> {
-    (email.trim().chars().count() <= EMAIL_MAX_CHARS).then(|| email_key(email))
+/// An address lower-cased: what makes two registrations the same, and what login looks up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmailKey(String);
+
+impl EmailKey {
+    /// The key to look a login up by, or `None` for an address that no registration could have
+    /// accepted because it is too long ([`Email::parse`]'s limit). Login does not validate the
+    /// address otherwise (any wrong one is `INVALID_CREDENTIALS`), but one of any length must not
+    /// reach the store: as a key it can pass DynamoDB's 2048 bytes, which it refuses outright.
+    pub fn for_login(email: &str) -> Option<Self> {
+        let email = email.trim();
+        (email.chars().count() <= EMAIL_MAX_CHARS).then(|| EmailKey(email.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Registration was refused: the address (in any case) is already registered.
+pub fn refused_registration() -> Error {
+    Error::EmailTaken
 }
 
 pub fn validate_password(password: &str) -> Result<(), Error> {
@@ -88,21 +124,22 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(validate_email(" Ann@Example.com ").unwrap(), "Ann@Example.com");
+        assert_eq!(Email::parse(" Ann@Example.com ").unwrap().as_str(), "Ann@Example.com");
         for bad in ["", "ann", "ann@", "@x.io", "a@b", "a b@x.io", "a@x..io", "a@@x.io", "a@.x.io"] {
-            assert!(validate_email(bad).is_err(), "{bad}");
+            assert!(Email::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(email_key("Ann@Example.COM"), "ann@example.com");
+        assert_eq!(Email::parse("Ann@Example.COM").unwrap().key().as_str(), "ann@example.com");
     }
 
     #[test]
     fn login_keys_are_those_registration_can_produce() {
-        assert_eq!(login_key(" Ann@Example.COM ").as_deref(), Some("ann@example.com"));
-        assert_eq!(login_key("not an email").as_deref(), Some("not an email"), "no other validation");
+        let key = |e: &str| EmailKey::for_login(e).map(|k| k.as_str().to_string());
+        assert_eq!(key(" Ann@Example.COM ").as_deref(), Some("ann@example.com"));
+        assert_eq!(key("not an email").as_deref(), Some("not an email"), "no other validation");
         let longest = format!("{}@x.io", "é".repeat(EMAIL_MAX_CHARS - 5));
-        assert!(validate_email(&longest).is_ok());
-        assert_eq!(login_key(&longest), Some(email_key(&longest)));
-        assert_eq!(login_key(&format!("a{longest}")), None);
+        let registered = Email::parse(&longest).unwrap();
+        assert_eq!(EmailKey::for_login(&longest), Some(registered.key()));
+        assert_eq!(EmailKey::for_login(&format!("a{longest}")), None);
     }
 
     #[test]
@@ -119,7 +156,7 @@ mod tests {
 /// Who is calling, from a verified token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    pub user_id: String,
+    pub user_id: UserId,
     pub role: Role,
 }
 

@@ -1,7 +1,10 @@
-//! The API Gateway edge shared by the HTTP functions: body and query parsing, bearer auth, the
-//! `{success, data}` envelope, and [`error_status`], the one mapping from errors to statuses.
+//! The API Gateway edge shared by the HTTP functions: [`serve`] (the one way a function answers
+//! a request: route, dispatch, respond), body and query parsing, bearer auth, and the
+//! `{success, data}` envelope. Each error's status is the error's own (`Error::contract`).
 //! Handlers return `Ok(response)` for every outcome the caller caused; only a failure of the
 //! function itself would be an `Err` (and none is produced here).
+use std::future::Future;
+
 use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::http::HeaderValue;
 pub use lambda_http::http::StatusCode;
@@ -9,35 +12,63 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
+use tracing::Instrument;
 
 use crate::domain::user::Caller;
+use crate::error::chain;
 use crate::{Deps, Error};
 
 pub mod routes;
+
+pub use routes::Operation;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const DEFAULT_PAGE_LIMIT: i32 = 20;
 pub const MAX_PAGE_LIMIT: i32 = 100;
 
-/// The contract's status for each error.
-pub fn error_status(e: &Error) -> StatusCode {
-    match e {
-        Error::Validation(_) | Error::InvalidJson(_) => StatusCode::BAD_REQUEST,
-        Error::Unauthorized(_) | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::NotFound(_) => StatusCode::NOT_FOUND,
-        Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-        Error::EmailTaken
-        | Error::SeatsUnavailable { .. }
-        | Error::EventClosed(_)
-        | Error::LockExpired(_)
-        | Error::LockNotActive(_)
-        | Error::PaymentWindowClosed(_)
-        | Error::BookingNotPending(_) => StatusCode::CONFLICT,
-        Error::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+/// A request matched to its route in [`routes::ROUTES`]: what to do, and the path's `{id}`.
+#[derive(Debug, Clone)]
+pub struct Matched {
+    pub operation: Operation,
+    params: Vec<String>,
+}
+
+impl Matched {
+    /// The path's `{id}` (empty for a route without one).
+    pub fn id(&self) -> &str {
+        self.params.first().map(String::as_str).unwrap_or_default()
     }
+}
+
+/// The one way an HTTP function answers: the route table picks the operation (405 for a known
+/// path with another method, 404 for an unknown path or another function's route), `dispatch`
+/// does it, and every outcome becomes a response, logged once.
+pub async fn serve<F, Fut>(
+    function: &'static str,
+    req: Request,
+    dispatch: F,
+) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: FnOnce(Matched, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, Error>>,
+{
+    let span = tracing::info_span!("request", function, method = %req.method(), path = %req.uri().path());
+    async move {
+        let result = match route(&req, function) {
+            Ok(matched) => dispatch(matched, req).await,
+            Err(e) => Err(e),
+        };
+        Ok(respond(result))
+    }
+    .instrument(span)
+    .await
+}
+
+/// What a function answers for an operation of the table that is not its own; [`serve`] never
+/// dispatches one, so this only completes a `match`.
+pub fn not_served(operation: Operation) -> Error {
+    tracing::error!(?operation, "dispatched to a function that does not serve it");
+    Error::NotFound("route")
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response<Body> {
@@ -49,45 +80,45 @@ fn json_response(status: StatusCode, body: Value) -> Response<Body> {
 
 /// `{"success": true, "data": ...}`
 pub fn ok<T: Serialize>(status: StatusCode, data: &T) -> Result<Response<Body>, Error> {
-    let data = serde_json::to_value(data).map_err(|e| Error::Internal(format!("response encoding failed: {e}")))?;
+    let data = serde_json::to_value(data).map_err(|e| Error::internal("response encoding failed", e))?;
     Ok(json_response(status, json!({ "success": true, "data": data })))
 }
 
 /// `{"success": true, "data": [...], "nextCursor": ...}`
 pub fn page<T: Serialize>(items: &[T], next_cursor: Option<String>) -> Result<Response<Body>, Error> {
-    let data = serde_json::to_value(items).map_err(|e| Error::Internal(format!("response encoding failed: {e}")))?;
+    let data = serde_json::to_value(items).map_err(|e| Error::internal("response encoding failed", e))?;
     Ok(json_response(StatusCode::OK, json!({ "success": true, "data": data, "nextCursor": next_cursor })))
 }
 
-/// `{"success": false, "error": {code, message}}`. A 500 is logged with its cause and answered
-/// without it.
+/// `{"success": false, "error": {code, message}}`. A 500 is logged with its whole chain of
+/// causes and answered without them.
 pub fn error_response(e: &Error) -> Response<Body> {
-    let status = error_status(e);
+    let (code, status) = e.contract();
     let message = match e {
-        Error::Internal(detail) => {
-            tracing::error!(error = %detail, "internal error");
+        Error::Internal { .. } => {
+            tracing::error!(error = %chain(e), "internal error");
             "internal error".to_string()
         }
         other => {
-            tracing::info!(code = other.code(), status = status.as_u16(), "request refused");
+            tracing::info!(code, status = status.as_u16(), "request refused");
             other.to_string()
         }
     };
-    json_response(status, json!({ "success": false, "error": { "code": e.code(), "message": message } }))
+    json_response(status, json!({ "success": false, "error": { "code": code, "message": message } }))
 }
 
 pub fn respond(result: Result<Response<Body>, Error>) -> Response<Body> {
     result.unwrap_or_else(|e| error_response(&e))
 }
 
-/// The route this function serves for the request, and its path parameters. A request for
-/// another function's route (which the gateway never sends) is answered 404 like any unknown path.
-pub fn route(req: &Request, function: &str) -> Result<(&'static str, Vec<String>), Error> {
+/// The route this function serves for the request. A request for another function's route
+/// (which the gateway never sends) is answered 404 like any unknown path.
+fn route(req: &Request, function: &str) -> Result<Matched, Error> {
     let (route, params) = routes::resolve(req.method().as_str(), req.uri().path())?;
     if route.function != function {
         return Err(Error::NotFound("route"));
     }
-    Ok((route.path, params))
+    Ok(Matched { operation: route.operation, params })
 }
 
 fn body_bytes(req: &Request) -> Result<&[u8], Error> {
@@ -199,7 +230,7 @@ mod tests {
 
     #[test]
     fn internal_errors_hide_their_detail() {
-        let r = error_response(&Error::Internal("secret table name".into()));
+        let r = error_response(&Error::internal("the store failed", "secret table name".to_string()));
         assert_eq!(r.status(), 500);
         let body = String::from_utf8(r.body().to_vec()).unwrap();
         assert!(!body.contains("secret"));

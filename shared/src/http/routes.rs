@@ -7,35 +7,59 @@
 //! is known with other methods, else 404.
 use crate::Error;
 
+/// What a route does: the name each function's handler dispatches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Register,
+    Login,
+    Me,
+    CreateEvent,
+    ListEvents,
+    GetEvent,
+    EventInventory,
+    CreateLock,
+    GetLock,
+    ReleaseLock,
+    ConfirmLock,
+    ListBookings,
+    GetBooking,
+    PayBooking,
+    CancelBooking,
+    RunRecovery,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub method: &'static str,
     /// With `{name}` for a path parameter.
     pub path: &'static str,
     pub function: &'static str,
+    pub operation: Operation,
 }
 
-const fn r(method: &'static str, path: &'static str, function: &'static str) -> Route {
-    Route { method, path, function }
+const fn r(method: &'static str, path: &'static str, function: &'static str, operation: Operation) -> Route {
+    Route { method, path, function, operation }
 }
+
+use Operation as Op;
 
 pub const ROUTES: &[Route] = &[
-    r("POST", "/api/users/register", "users-api"),
-    r("POST", "/api/users/login", "users-api"),
-    r("GET", "/api/users/me", "users-api"),
-    r("POST", "/api/events", "events-api"),
-    r("GET", "/api/events", "events-api"),
-    r("GET", "/api/events/{id}", "events-api"),
-    r("GET", "/api/events/{id}/inventory", "events-api"),
-    r("POST", "/api/locks", "locks-api"),
-    r("GET", "/api/locks/{id}", "locks-api"),
-    r("DELETE", "/api/locks/{id}", "locks-api"),
-    r("POST", "/api/bookings/confirm", "bookings-api"),
-    r("GET", "/api/bookings", "bookings-api"),
-    r("GET", "/api/bookings/{id}", "bookings-api"),
-    r("POST", "/api/bookings/{id}/pay", "bookings-api"),
-    r("POST", "/api/bookings/{id}/cancel", "bookings-api"),
-    r("POST", "/api/admin/recovery", "admin-api"),
+    r("POST", "/api/users/register", "users-api", Op::Register),
+    r("POST", "/api/users/login", "users-api", Op::Login),
+    r("GET", "/api/users/me", "users-api", Op::Me),
+    r("POST", "/api/events", "events-api", Op::CreateEvent),
+    r("GET", "/api/events", "events-api", Op::ListEvents),
+    r("GET", "/api/events/{id}", "events-api", Op::GetEvent),
+    r("GET", "/api/events/{id}/inventory", "events-api", Op::EventInventory),
+    r("POST", "/api/locks", "locks-api", Op::CreateLock),
+    r("GET", "/api/locks/{id}", "locks-api", Op::GetLock),
+    r("DELETE", "/api/locks/{id}", "locks-api", Op::ReleaseLock),
+    r("POST", "/api/bookings/confirm", "bookings-api", Op::ConfirmLock),
+    r("GET", "/api/bookings", "bookings-api", Op::ListBookings),
+    r("GET", "/api/bookings/{id}", "bookings-api", Op::GetBooking),
+    r("POST", "/api/bookings/{id}/pay", "bookings-api", Op::PayBooking),
+    r("POST", "/api/bookings/{id}/cancel", "bookings-api", Op::CancelBooking),
+    r("POST", "/api/admin/recovery", "admin-api", Op::RunRecovery),
 ];
 
 /// Serves API Gateway's `$default` route: paths that no route names.
@@ -100,10 +124,11 @@ mod tests {
     }
 
     #[test]
-    fn every_route_is_unique() {
+    fn every_route_and_every_operation_is_unique() {
         for (i, a) in ROUTES.iter().enumerate() {
             for b in &ROUTES[i + 1..] {
                 assert!(!(a.method == b.method && a.path == b.path), "{a:?} twice");
+                assert_ne!(a.operation, b.operation, "{a:?} and {b:?}");
             }
         }
     }

@@ -7,9 +7,9 @@ use serde_json::Value;
 use super::{sweep, Budget, Report, DEADLINE_MARGIN};
 use crate::store::keys::ExpiryKind;
 use crate::store::Store;
-use crate::time;
+use crate::time::Timestamp;
 
-pub async fn run(store: &Store, now: &str, budget: Budget) -> Report {
+pub async fn run(store: &Store, now: Timestamp, budget: Budget) -> Report {
     let mut report = Report::started();
     sweep::sweep(store, ExpiryKind::Booking, now, budget, &mut report).await;
     report
@@ -17,5 +17,5 @@ pub async fn run(store: &Store, now: &str, budget: Budget) -> Report {
 
 pub async fn handle(store: &Store, event: LambdaEvent<Value>) -> Result<Report, lambda_runtime::Error> {
     let budget = Budget::from_deadline_ms(event.context.deadline, DEADLINE_MARGIN, std::time::Duration::from_secs(50));
-    super::finish("booking-expiry", run(store, &time::format(time::now()), budget).await)
+    super::finish("booking-expiry", run(store, Timestamp::now(), budget).await)
 }

@@ -10,15 +10,18 @@ use futures::stream::{self, StreamExt};
 
 use super::sweep::{self, expire_one, record};
 use super::{Budget, Report};
+use crate::domain::ids::EventId;
+use crate::error::chain;
 use crate::store::keys::ExpiryKind;
 use crate::store::Store;
+use crate::time::Timestamp;
 
 /// Events checked at once.
 const EVENT_CONCURRENCY: usize = 4;
 /// Recounts per event before it is left for the next run.
 const CHECK_ATTEMPTS: usize = 4;
 
-pub async fn run(store: &Store, now: &str, budget: Budget) -> Report {
+pub async fn run(store: &Store, now: Timestamp, budget: Budget) -> Report {
     let mut report = Report::started();
     sweep::sweep(store, ExpiryKind::Lock, now, budget, &mut report).await;
     sweep::sweep(store, ExpiryKind::Booking, now, budget, &mut report).await;
@@ -32,7 +35,7 @@ pub async fn run(store: &Store, now: &str, budget: Budget) -> Report {
             Ok(page) => page,
             Err(e) => {
                 report.failures += 1;
-                tracing::error!(error = %e, "could not list events");
+                tracing::error!(error = %chain(&e), "could not list events");
                 break;
             }
         };
@@ -67,7 +70,7 @@ fn merge(into: &mut Report, from: Report) {
 }
 
 /// Recounts one event; expires stale holds the indexes did not list; repairs drift.
-pub async fn check_event(store: &Store, event_id: &str, now: &str) -> Report {
+pub async fn check_event(store: &Store, event_id: &EventId, now: Timestamp) -> Report {
     let mut report = Report::default();
     for _ in 0..CHECK_ATTEMPTS {
         let census = match store.census(event_id, now).await {
@@ -75,7 +78,7 @@ pub async fn check_event(store: &Store, event_id: &str, now: &str) -> Report {
             Ok(None) => return report,
             Err(e) => {
                 report.failures += 1;
-                tracing::error!(event_id, error = %e, "census failed");
+                tracing::error!(%event_id, error = %chain(&e), "census failed");
                 return report;
             }
         };
@@ -103,7 +106,7 @@ pub async fn check_event(store: &Store, event_id: &str, now: &str) -> Report {
         if expected < 0 {
             // More seats held than exist: no value of availableSeats is right. A person decides.
             tracing::error!(
-                event_id,
+                %event_id,
                 total_seats = inventory.total_seats,
                 held = inventory.total_seats - expected,
                 "event is oversold; not repaired automatically"
@@ -112,10 +115,10 @@ pub async fn check_event(store: &Store, event_id: &str, now: &str) -> Report {
             report.events_skipped += 1;
             return report;
         }
-        match store.repair_available(event_id, expected, census.version, now).await {
+        match store.repair_available(&census, now).await {
             Ok(true) => {
                 tracing::warn!(
-                    event_id,
+                    %event_id,
                     available_before = inventory.available_seats,
                     available_after = expected,
                     drift,
@@ -132,12 +135,12 @@ pub async fn check_event(store: &Store, event_id: &str, now: &str) -> Report {
             Ok(false) => continue,
             Err(e) => {
                 report.failures += 1;
-                tracing::error!(event_id, error = %e, "repair failed");
+                tracing::error!(%event_id, error = %chain(&e), "repair failed");
                 return report;
             }
         }
     }
-    tracing::info!(event_id, "seats kept moving during every recount; left for the next run");
+    tracing::info!(%event_id, "seats kept moving during every recount; left for the next run");
     report.events_checked += 1;
     report.events_skipped += 1;
     report

@@ -2,16 +2,18 @@
 use futures::stream::{self, StreamExt};
 
 use super::{Budget, Report, CONCURRENCY, PAGE_SIZE};
+use crate::error::chain;
 use crate::store::expiry::{Outcome, StaleHold};
 use crate::store::keys::ExpiryKind;
 use crate::store::{Store, StoreError};
+use crate::time::Timestamp;
 
 /// Expires one stale hold of `kind` (the condition re-checks everything).
 pub(crate) async fn expire_one(
     store: &Store,
     kind: ExpiryKind,
     hold: &StaleHold,
-    now: &str,
+    now: Timestamp,
 ) -> Result<Outcome, StoreError> {
     let at = hold.hold_ref()?;
     match kind {
@@ -28,27 +30,27 @@ pub(crate) fn record(report: &mut Report, kind: ExpiryKind, hold: &StaleHold, ou
                 ExpiryKind::Lock => report.locks_expired += 1,
                 ExpiryKind::Booking => report.bookings_expired += 1,
             }
-            report.seats_restored += hold.seats;
+            report.seats_restored += hold.seats.get();
             tracing::info!(
                 kind = ?kind,
                 lock_id = %hold.lock_id,
-                booking_id = hold.booking_id.as_deref().unwrap_or(""),
+                booking_id = hold.booking_id.as_ref().map(|b| b.as_str()).unwrap_or(""),
                 event_id = %hold.event_id,
-                seats_restored = hold.seats,
+                seats_restored = hold.seats.get(),
                 "expired; seats returned"
             );
         }
         Ok(Outcome::AlreadyHandled) => report.already_handled += 1,
         Err(e) => {
             report.failures += 1;
-            tracing::error!(kind = ?kind, lock_id = %hold.lock_id, error = %e, "expiry failed; the next run retries");
+            tracing::error!(kind = ?kind, lock_id = %hold.lock_id, error = %chain(&e), "expiry failed; the next run retries");
         }
     }
 }
 
 /// Every hold of `kind` past its deadline at `now`, bucket by bucket, page by page, until done
 /// or out of budget.
-pub(crate) async fn sweep(store: &Store, kind: ExpiryKind, now: &str, budget: Budget, report: &mut Report) {
+pub(crate) async fn sweep(store: &Store, kind: ExpiryKind, now: Timestamp, budget: Budget, report: &mut Report) {
     for bucket in kind.buckets() {
         let mut start = None;
         loop {
@@ -60,7 +62,7 @@ pub(crate) async fn sweep(store: &Store, kind: ExpiryKind, now: &str, budget: Bu
                 Ok(page) => page,
                 Err(e) => {
                     report.failures += 1;
-                    tracing::error!(kind = ?kind, bucket, error = %e, "could not read stale holds");
+                    tracing::error!(kind = ?kind, bucket, error = %chain(&e), "could not read stale holds");
                     break;
                 }
             };

@@ -3,15 +3,16 @@
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::items::{decode_cursor, encode_cursor, from_item, hold_from, s, HoldItem};
+use super::items::{decode_cursor, encode_cursor, from_item, hold_from, n, s, ts, HoldItem};
 use super::keys::{self, ExpiryKind};
 use super::write::WriteError;
 use super::{Store, StoreError};
-use crate::domain::booking::{Booking, BookingStatus};
+use crate::domain::booking::{Booking, BookingStatus, PaymentReference};
 use crate::domain::hold;
-use crate::domain::ids::HoldRef;
-use crate::domain::lock::LockStatus;
+use crate::domain::ids::{HoldRef, UserId};
+use crate::domain::lock::{LockStatus, Window};
 use crate::domain::user::Caller;
+use crate::time::Timestamp;
 use crate::Error;
 
 /// How often cancel re-reads when the booking changed under it (paid while being cancelled).
@@ -25,27 +26,22 @@ pub enum Confirmed {
 }
 
 fn booking_of(item: super::items::Item) -> Result<Booking, Error> {
-    from_item::<HoldItem>(item)?.booking().ok_or_else(|| Error::Internal("written booking is incomplete".into()))
+    from_item::<HoldItem>(item)?.booking().ok_or_else(|| Error::internal_message("written booking is incomplete"))
 }
 
 impl Store {
-    /// The lock's owner turns an ACTIVE, unexpired lock into a PAYMENT_PENDING booking. The seats
-    /// stay taken; the hold leaves the LockExpiryIndex and enters the BookingExpiryIndex.
-    pub async fn confirm(
-        &self,
-        at: &HoldRef,
-        caller: &Caller,
-        now: &str,
-        payment_expires_at: &str,
-    ) -> Result<Confirmed, Error> {
-        match self.update(self.confirm_request(at, caller, now, payment_expires_at)).await {
+    /// The lock's owner turns an ACTIVE, unexpired lock into a PAYMENT_PENDING booking whose
+    /// payment window is `window` (from now). The seats stay taken; the hold leaves the
+    /// LockExpiryIndex and enters the BookingExpiryIndex.
+    pub async fn confirm(&self, hold: &HoldRef, caller: &Caller, window: Window) -> Result<Confirmed, Error> {
+        match self.update(self.confirm_request(hold, caller, window)).await {
             Ok(item) => {
                 let booking = booking_of(item)?;
-                tracing::info!(booking_id = %booking.id, lock_id = %booking.seat_lock_id, seats = booking.seats, "lock confirmed");
+                tracing::info!(booking_id = %booking.id, lock_id = %booking.seat_lock_id, seats = %booking.seats, "lock confirmed");
                 Ok(Confirmed::Created(booking))
             }
             Err(WriteError::Refused(old)) => {
-                hold::refused_confirm(hold_from(old.first().and_then(Option::as_ref))?, caller, now)
+                hold::refused_confirm(hold_from(old.first().and_then(Option::as_ref))?, caller, window.from)
                     .map(Confirmed::Replayed)
             }
             Err(WriteError::Store(e)) => Err(e.into()),
@@ -54,15 +50,10 @@ impl Store {
 
     /// The one `UpdateItem` [`Store::confirm`] sends (before [`Store::update`] asks for the
     /// item back).
-    pub fn confirm_request(
-        &self,
-        at: &HoldRef,
-        caller: &Caller,
-        now: &str,
-        payment_expires_at: &str,
-    ) -> UpdateItemFluentBuilder {
-        let booking_id = at.booking_id();
-        self.update_hold(at)
+    pub(crate) fn confirm_request(&self, hold: &HoldRef, caller: &Caller, window: Window) -> UpdateItemFluentBuilder {
+        let booking_id = hold.booking_id();
+        let now = window.from;
+        self.update_hold(hold)
             .update_expression(
                 "SET lockStatus = :consumed, updatedAt = :now, bookingId = :booking, bookingStatus = :pending, \
                  paymentExpiresAt = :deadline, bookingCreatedAt = :now, bookingUpdatedAt = :now, \
@@ -74,21 +65,27 @@ impl Store {
             .expression_attribute_values(":consumed", s(LockStatus::Consumed.as_str()))
             .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
             .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
-            .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":booking", s(&booking_id))
-            .expression_attribute_values(":deadline", s(payment_expires_at))
-            .expression_attribute_values(":bucket", s(ExpiryKind::Booking.bucket_for(&at.hash)))
+            .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":booking", s(booking_id.as_str()))
+            .expression_attribute_values(":deadline", ts(window.until))
+            .expression_attribute_values(":bucket", s(ExpiryKind::Booking.bucket_for(&hold.hash)))
             .expression_attribute_values(":userKey", s(keys::user_bookings_key(&caller.user_id)))
             .expression_attribute_values(":userSort", s(keys::user_bookings_sort(now, &booking_id)))
-            .expression_attribute_values(":caller", s(&caller.user_id))
+            .expression_attribute_values(":caller", s(caller.user_id.as_str()))
     }
 
     /// The owner pays a PAYMENT_PENDING booking inside its window.
-    pub async fn pay(&self, at: &HoldRef, caller: &Caller, reference: &str, now: &str) -> Result<Booking, Error> {
-        match self.update(self.pay_request(at, caller, reference, now)).await {
+    pub async fn pay(
+        &self,
+        hold: &HoldRef,
+        caller: &Caller,
+        reference: &PaymentReference,
+        now: Timestamp,
+    ) -> Result<Booking, Error> {
+        match self.update(self.pay_request(hold, caller, reference, now)).await {
             Ok(item) => {
                 let booking = booking_of(item)?;
-                tracing::info!(booking_id = %booking.id, seats = booking.seats, "booking paid");
+                tracing::info!(booking_id = %booking.id, seats = %booking.seats, "booking paid");
                 Ok(booking)
             }
             Err(WriteError::Refused(old)) => {
@@ -99,8 +96,14 @@ impl Store {
     }
 
     /// The one `UpdateItem` [`Store::pay`] sends (before [`Store::update`] asks for the item back).
-    pub fn pay_request(&self, at: &HoldRef, caller: &Caller, reference: &str, now: &str) -> UpdateItemFluentBuilder {
-        self.update_hold(at)
+    pub(crate) fn pay_request(
+        &self,
+        hold: &HoldRef,
+        caller: &Caller,
+        reference: &PaymentReference,
+        now: Timestamp,
+    ) -> UpdateItemFluentBuilder {
+        self.update_hold(hold)
             .update_expression(
                 "SET bookingStatus = :confirmed, paidAt = :now, paymentReference = :ref, bookingUpdatedAt = :now \
                  REMOVE bookingExpiryBucket",
@@ -110,22 +113,22 @@ impl Store {
             )
             .expression_attribute_values(":confirmed", s(BookingStatus::Confirmed.as_str()))
             .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
-            .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":ref", s(reference))
-            .expression_attribute_values(":caller", s(&caller.user_id))
+            .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":ref", s(reference.as_str()))
+            .expression_attribute_values(":caller", s(caller.user_id.as_str()))
     }
 
     /// The owner cancels a PAYMENT_PENDING (inside its window) or CONFIRMED booking; the seats go
     /// back in the same transaction. The condition pins the status that was read, so the answer
     /// rendered from that read is exact; if it changed meanwhile (paid while cancelling), read again.
-    pub async fn cancel(&self, at: &HoldRef, caller: &Caller, now: &str) -> Result<Booking, Error> {
+    pub async fn cancel(&self, hold: &HoldRef, caller: &Caller, now: Timestamp) -> Result<Booking, Error> {
         for _ in 0..CANCEL_ATTEMPTS {
-            let current = self.hold_item(at).await?.filter(|h| h.user_id == caller.user_id);
+            let current = self.hold_item(hold).await?.filter(|h| h.user_id == caller.user_id);
             let Some(seen) = current.as_ref().and_then(HoldItem::booking) else {
-                return Err(Error::NotFound("booking"));
+                return Err(hold::refused_cancel(current.map(|h| h.hold()), caller, now));
             };
             let cancel = self
-                .hold_transition(at)
+                .hold_transition(hold)
                 .update_expression("SET bookingStatus = :cancelled, bookingUpdatedAt = :now REMOVE bookingExpiryBucket")
                 .condition_expression(
                     "attribute_exists(PK) AND userId = :caller AND seats = :seats AND bookingStatus = :seen \
@@ -135,46 +138,42 @@ impl Store {
                 .expression_attribute_values(":confirmed", s(BookingStatus::Confirmed.as_str()))
                 .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
                 .expression_attribute_values(":seen", s(seen.status.as_str()))
-                .expression_attribute_values(":now", s(now))
-                .expression_attribute_values(":caller", s(&caller.user_id))
-                .expression_attribute_values(":seats", super::items::n(seen.seats))
+                .expression_attribute_values(":now", ts(now))
+                .expression_attribute_values(":caller", s(caller.user_id.as_str()))
+                .expression_attribute_values(":seats", n(seen.seats.get()))
                 .build()
                 .map_err(StoreError::from)?;
             let writes = vec![
                 TransactWriteItem::builder().update(cancel).build(),
-                self.return_seats(&at.event_id, seen.seats, now)?,
+                self.return_seats(&hold.event_id, seen.seats, now)?,
             ];
             match self.transact(writes).await {
                 Ok(()) => {
-                    tracing::info!(booking_id = %seen.id, seats = seen.seats, "booking cancelled");
-                    return Ok(Booking { status: BookingStatus::Cancelled, updated_at: now.into(), ..seen });
+                    tracing::info!(booking_id = %seen.id, seats = %seen.seats, "booking cancelled");
+                    return Ok(Booking { status: BookingStatus::Cancelled, updated_at: now, ..seen });
                 }
                 Err(WriteError::Store(e)) => return Err(e.into()),
                 Err(WriteError::Refused(old)) => {
                     let old = hold_from(old.first().and_then(Option::as_ref))?;
-                    let changed = old
-                        .as_ref()
-                        .and_then(|h| h.booking.as_ref())
-                        .is_some_and(|b| b.status != seen.status && b.status == BookingStatus::Confirmed);
-                    if !changed {
+                    if !hold::cancel_raced_payment(seen.status, old.as_ref()) {
                         return Err(hold::refused_cancel(old, caller, now));
                     }
                 }
             }
         }
-        Err(Error::Internal("booking kept changing while being cancelled".into()))
+        Err(Error::internal_message("booking kept changing while being cancelled"))
     }
 
     /// The caller's bookings, newest first.
     pub async fn list_bookings(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<(Vec<Booking>, Option<String>), Error> {
         // The cursor must be one of this caller's pages.
         let mine = keys::user_bookings_key(user_id);
-        let event_pk = |v: &str| v.starts_with("EVENT#");
+        let event_pk = |v: &str| v.starts_with(keys::EVENT_PK_PREFIX);
         let hold_sk = |v: &str| v.starts_with(keys::HOLD_SK_PREFIX);
         let user_key = |v: &str| v == mine;
         let any = |_: &str| true;

@@ -4,25 +4,27 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
 
 use super::expiry::StaleHold;
-use super::items::{decode_cursor, encode_cursor, from_item, key, n, s, to_item, EventItem, Item};
+use super::items::{decode_cursor, encode_cursor, from_item, key, n, s, to_item, ts, EventItem, Item};
 use super::keys;
 use super::{Store, StoreError};
 use crate::domain::booking::{self, BookingStatus};
 use crate::domain::event::{seat_use, Event, Inventory, NewEvent};
-use crate::domain::lock::{self, LockStatus};
+use crate::domain::ids::{BookingId, EventId, LockId};
+use crate::domain::lock::{self, LockStatus, Seats};
+use crate::time::Timestamp;
 use crate::Error;
 
 /// What a census reads of each hold.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HoldSeats {
-    lock_id: String,
-    booking_id: Option<String>,
-    seats: i64,
+    lock_id: LockId,
+    booking_id: Option<BookingId>,
+    seats: Seats,
     lock_status: LockStatus,
     booking_status: Option<BookingStatus>,
-    expires_at: String,
-    payment_expires_at: Option<String>,
+    expires_at: Timestamp,
+    payment_expires_at: Option<Timestamp>,
 }
 
 /// How many times a census re-reads when seats moved while it counted.
@@ -57,22 +59,22 @@ impl Census {
 }
 
 impl Store {
-    pub async fn create_event(&self, new: &NewEvent, id: &str, now: &str) -> Result<Event, Error> {
+    pub async fn create_event(&self, new: &NewEvent, id: &EventId, now: Timestamp) -> Result<Event, Error> {
         let item = EventItem {
             pk: keys::event_pk(id),
             sk: keys::EVENT_SK.into(),
             entity: "EVENT".into(),
-            event_id: id.into(),
+            event_id: id.clone(),
             name: new.name.clone(),
             description: new.description.clone(),
-            event_date: new.event_date.clone(),
+            event_date: new.event_date,
             total_seats: new.total_seats,
             available_seats: new.total_seats,
             version: 0,
-            created_at: now.into(),
-            updated_at: now.into(),
+            created_at: now,
+            updated_at: now,
             list_key: keys::EVENT_LIST_KEY.into(),
-            list_sort: keys::event_list_sort(&new.event_date, id),
+            list_sort: keys::event_list_sort(new.event_date, id),
         };
         self.client()
             .put_item()
@@ -85,11 +87,11 @@ impl Store {
         Ok(item.into())
     }
 
-    pub async fn get_event(&self, id: &str) -> Result<Option<Event>, Error> {
+    pub async fn get_event(&self, id: &EventId) -> Result<Option<Event>, Error> {
         Ok(self.event_item(id).await?.map(Event::from))
     }
 
-    pub(crate) async fn event_item(&self, id: &str) -> Result<Option<EventItem>, StoreError> {
+    pub(crate) async fn event_item(&self, id: &EventId) -> Result<Option<EventItem>, StoreError> {
         let out = self
             .client()
             .get_item()
@@ -105,7 +107,7 @@ impl Store {
     /// Soonest first. The index holds keys only (so seat changes never write to it); the page's
     /// events are then read consistently from the table, so `availableSeats` is current.
     pub async fn list_events(&self, limit: i32, cursor: Option<&str>) -> Result<(Vec<Event>, Option<String>), Error> {
-        let event_pk = |v: &str| v.starts_with("EVENT#");
+        let event_pk = |v: &str| v.starts_with(keys::EVENT_PK_PREFIX);
         let event_sk = |v: &str| v == keys::EVENT_SK;
         let list_key = |v: &str| v == keys::EVENT_LIST_KEY;
         let any = |_: &str| true;
@@ -180,15 +182,20 @@ impl Store {
     /// The event side of every transaction that hands seats back (release, cancel, both expiry
     /// jobs): `availableSeats` up by `seats` and `version` bumped, in the same transaction as the
     /// hold's own conditional update, so the seats come back exactly once.
-    pub(crate) fn return_seats(&self, event_id: &str, seats: i64, now: &str) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn return_seats(
+        &self,
+        event_id: &EventId,
+        seats: Seats,
+        now: Timestamp,
+    ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(key(keys::event_pk(event_id), keys::EVENT_SK)))
             .update_expression("SET availableSeats = availableSeats + :seats, updatedAt = :now ADD #version :one")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":seats", n(seats))
-            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":seats", n(seats.get()))
+            .expression_attribute_values(":now", ts(now))
             .expression_attribute_values(":one", n(1))
             .build()?;
         Ok(TransactWriteItem::builder().update(update).build())
@@ -197,7 +204,7 @@ impl Store {
     /// Counts the event's seats from its holds with strongly consistent reads (the holds live in
     /// the event's own partition, so no index lag), between two reads of the event's `version`.
     /// If `version` moved, seats moved while counting: count again.
-    pub async fn census(&self, event_id: &str, now: &str) -> Result<Option<Census>, Error> {
+    pub async fn census(&self, event_id: &EventId, now: Timestamp) -> Result<Option<Census>, Error> {
         let mut last = None;
         for _ in 0..CENSUS_ATTEMPTS {
             let Some(before) = self.event_item(event_id).await? else { return Ok(None) };
@@ -207,12 +214,12 @@ impl Store {
                 inventory.add(h.seats, seat_use(h.lock_status, h.booking_status));
                 let lock_stale = h.lock_status == LockStatus::Active
                     && h.booking_status.is_none()
-                    && lock::is_expired(&h.expires_at, now);
+                    && lock::is_expired(h.expires_at, now);
                 let booking_stale = h.booking_status == Some(BookingStatus::PaymentPending)
-                    && h.payment_expires_at.as_deref().is_some_and(|d| booking::is_payment_window_closed(d, now));
+                    && h.payment_expires_at.is_some_and(|d| booking::is_payment_window_closed(d, now));
                 if lock_stale || booking_stale {
                     stale.push(StaleHold {
-                        event_id: event_id.to_string(),
+                        event_id: event_id.clone(),
                         lock_id: h.lock_id,
                         booking_id: h.booking_id,
                         seats: h.seats,
@@ -230,7 +237,7 @@ impl Store {
         Ok(last)
     }
 
-    async fn for_each_hold(&self, event_id: &str, mut visit: impl FnMut(HoldSeats)) -> Result<(), StoreError> {
+    async fn for_each_hold(&self, event_id: &EventId, mut visit: impl FnMut(HoldSeats)) -> Result<(), StoreError> {
         let mut start = None;
         loop {
             let page = self
@@ -265,9 +272,9 @@ mod tests {
     use crate::domain::event::SeatUse;
 
     fn census(available: i64, settled: bool) -> Census {
-        let mut inventory = Inventory::new("e", 10, available);
-        inventory.add(3, SeatUse::Locked);
-        inventory.add(2, SeatUse::Sold);
+        let mut inventory = Inventory::new(&EventId::generate(), 10, available);
+        inventory.add(Seats::try_from(3).unwrap(), SeatUse::Locked);
+        inventory.add(Seats::try_from(2).unwrap(), SeatUse::Sold);
         Census { inventory, version: 7, settled, stale: Vec::new() }
     }
 

@@ -5,28 +5,30 @@
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::Deserialize;
 
-use super::items::{from_item, n, s, Item};
+use super::events::Census;
+use super::items::{from_item, n, s, ts, Item};
 use super::keys::{self, ExpiryKind};
 use super::write::WriteError;
 use super::{Store, StoreError};
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::HoldRef;
-use crate::domain::lock::LockStatus;
+use crate::domain::ids::{BookingId, EventId, HoldRef, LockId};
+use crate::domain::lock::{LockStatus, Seats};
+use crate::time::Timestamp;
 
 /// A hold found past its deadline.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StaleHold {
-    pub event_id: String,
-    pub lock_id: String,
+    pub event_id: EventId,
+    pub lock_id: LockId,
     #[serde(default)]
-    pub booking_id: Option<String>,
-    pub seats: i64,
+    pub booking_id: Option<BookingId>,
+    pub seats: Seats,
 }
 
 impl StaleHold {
     pub fn hold_ref(&self) -> Result<HoldRef, StoreError> {
-        HoldRef::parse_lock_id(&self.lock_id)
+        HoldRef::parse_lock_id(self.lock_id.as_str())
             .filter(|r| r.event_id == self.event_id)
             .ok_or_else(|| StoreError::Invalid(format!("malformed lock id {:?}", self.lock_id)))
     }
@@ -51,7 +53,7 @@ impl Store {
         &self,
         kind: ExpiryKind,
         bucket: &str,
-        now: &str,
+        now: Timestamp,
         start: Option<Item>,
         limit: i32,
     ) -> Result<StalePage, StoreError> {
@@ -64,7 +66,7 @@ impl Store {
             .expression_attribute_names("#bucket", kind.bucket_attribute())
             .expression_attribute_names("#deadline", kind.deadline_attribute())
             .expression_attribute_values(":bucket", s(bucket))
-            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":now", ts(now))
             .set_exclusive_start_key(start)
             .limit(limit)
             .send()
@@ -75,34 +77,34 @@ impl Store {
     }
 
     /// ACTIVE -> EXPIRED and the seats back, if the lock is still ACTIVE and past `expiresAt`.
-    pub async fn expire_lock(&self, at: &HoldRef, seats: i64, now: &str) -> Result<Outcome, StoreError> {
-        self.expire(self.expire_lock_writes(at, seats, now)?).await
+    pub async fn expire_lock(&self, hold: &HoldRef, seats: Seats, now: Timestamp) -> Result<Outcome, StoreError> {
+        self.expire(self.expire_lock_writes(hold, seats, now)?).await
     }
 
     /// The one `TransactWriteItems` [`Store::expire_lock`] sends.
-    pub fn expire_lock_writes(
+    pub(crate) fn expire_lock_writes(
         &self,
-        at: &HoldRef,
-        seats: i64,
-        now: &str,
+        hold: &HoldRef,
+        seats: Seats,
+        now: Timestamp,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let expire = self
-            .hold_transition(at)
+            .hold_transition(hold)
             .update_expression("SET lockStatus = :expired, updatedAt = :now REMOVE lockExpiryBucket")
             .condition_expression("lockStatus = :active AND expiresAt < :now AND seats = :seats")
             .expression_attribute_values(":expired", s(LockStatus::Expired.as_str()))
             .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
-            .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":seats", n(seats))
+            .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":seats", n(seats.get()))
             .build()?;
-        Ok(vec![TransactWriteItem::builder().update(expire).build(), self.return_seats(&at.event_id, seats, now)?])
+        Ok(vec![TransactWriteItem::builder().update(expire).build(), self.return_seats(&hold.event_id, seats, now)?])
     }
 
     /// PAYMENT_PENDING -> EXPIRED (and its lock EXPIRED) and the seats back, if still pending
     /// and past `paymentExpiresAt`.
-    pub async fn expire_booking(&self, at: &HoldRef, seats: i64, now: &str) -> Result<Outcome, StoreError> {
+    pub async fn expire_booking(&self, hold: &HoldRef, seats: Seats, now: Timestamp) -> Result<Outcome, StoreError> {
         let expire = self
-            .hold_transition(at)
+            .hold_transition(hold)
             .update_expression(
                 "SET bookingStatus = :expired, lockStatus = :lockExpired, bookingUpdatedAt = :now, updatedAt = :now \
                  REMOVE bookingExpiryBucket",
@@ -111,12 +113,12 @@ impl Store {
             .expression_attribute_values(":expired", s(BookingStatus::Expired.as_str()))
             .expression_attribute_values(":lockExpired", s(LockStatus::Expired.as_str()))
             .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
-            .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":seats", n(seats))
+            .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":seats", n(seats.get()))
             .build()?;
         self.expire(vec![
             TransactWriteItem::builder().update(expire).build(),
-            self.return_seats(&at.event_id, seats, now)?,
+            self.return_seats(&hold.event_id, seats, now)?,
         ])
         .await
     }
@@ -129,26 +131,21 @@ impl Store {
         }
     }
 
-    /// Sets `availableSeats` to what the census counted, only if no seat moved since
-    /// (`version` unchanged); `false` if one did, and the census must be taken again.
-    pub async fn repair_available(
-        &self,
-        event_id: &str,
-        expected: i64,
-        version: i64,
-        now: &str,
-    ) -> Result<bool, StoreError> {
+    /// Sets the event's `availableSeats` to what `census` counted, only if no seat moved since
+    /// (its `version` unchanged); `false` if one did, and the census must be taken again.
+    pub async fn repair_available(&self, census: &Census, now: Timestamp) -> Result<bool, StoreError> {
+        let expected = census.inventory.expected_available();
         let request = self
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(super::items::key(keys::event_pk(event_id), keys::EVENT_SK)))
+            .set_key(Some(super::items::key(keys::event_pk(&census.inventory.event_id), keys::EVENT_SK)))
             .update_expression("SET availableSeats = :expected, updatedAt = :now ADD #version :one")
             .condition_expression("#version = :seen")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":expected", n(expected))
-            .expression_attribute_values(":seen", n(version))
-            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":seen", n(census.version))
+            .expression_attribute_values(":now", ts(now))
             .expression_attribute_values(":one", n(1));
         match self.update(request).await {
             Ok(_) => Ok(true),
@@ -162,7 +159,7 @@ impl Store {
         &self,
         start: Option<Item>,
         limit: i32,
-    ) -> Result<(Vec<String>, Option<Item>), StoreError> {
+    ) -> Result<(Vec<EventId>, Option<Item>), StoreError> {
         #[derive(Deserialize)]
         struct Keys {
             #[serde(rename = "PK")]
@@ -172,7 +169,10 @@ impl Store {
         let ids = page
             .items()
             .iter()
-            .map(|i| from_item::<Keys>(i.clone()).map(|k| k.pk.trim_start_matches("EVENT#").to_string()))
+            .map(|i| {
+                let pk = from_item::<Keys>(i.clone())?.pk;
+                keys::event_id_of(&pk).ok_or_else(|| StoreError::Invalid(format!("not an event key: {pk:?}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((ids, page.last_evaluated_key))
     }

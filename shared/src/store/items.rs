@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{self, ExpiryKind};
 use super::StoreError;
-use crate::domain::booking::{Booking, BookingStatus};
+use crate::domain::booking::{Booking, BookingStatus, PaymentReference};
 use crate::domain::event::Event;
 use crate::domain::hold::Hold;
-use crate::domain::ids::HoldRef;
-use crate::domain::lock::{Lock, LockStatus};
-use crate::domain::user::{Role, User};
+use crate::domain::ids::{BookingId, EventId, HoldRef, LockId, UserId};
+use crate::domain::lock::{IdempotencyKey, Lock, LockStatus, NewLock, Seats};
+use crate::domain::user::{Email, Role, User};
+use crate::time::Timestamp;
 use crate::Error;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -35,6 +36,11 @@ pub fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// A timestamp as stored: its fixed-width text, so conditions and sort keys compare it as time.
+pub fn ts(value: Timestamp) -> AttributeValue {
+    AttributeValue::S(value.text())
+}
+
 pub fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])
 }
@@ -47,18 +53,18 @@ pub struct EventItem {
     #[serde(rename = "SK")]
     pub sk: String,
     pub entity: String,
-    pub event_id: String,
+    pub event_id: EventId,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub description: Option<String>,
-    pub event_date: String,
+    pub event_date: Timestamp,
     pub total_seats: i64,
     pub available_seats: i64,
     /// Bumped by every write that moves seats; the recovery check and the inventory read use it
     /// to know that nothing moved while they counted.
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub list_key: String,
     pub list_sort: String,
 }
@@ -86,29 +92,29 @@ pub struct HoldItem {
     #[serde(rename = "SK")]
     pub sk: String,
     pub entity: String,
-    pub lock_id: String,
-    pub event_id: String,
-    pub user_id: String,
-    pub seats: i64,
+    pub lock_id: LockId,
+    pub event_id: EventId,
+    pub user_id: UserId,
+    pub seats: Seats,
     pub lock_status: LockStatus,
-    pub expires_at: String,
-    pub idempotency_key: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub expires_at: Timestamp,
+    pub idempotency_key: IdempotencyKey,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub booking_id: Option<String>,
+    pub booking_id: Option<BookingId>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub booking_status: Option<BookingStatus>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub payment_expires_at: Option<String>,
+    pub payment_expires_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub booking_created_at: Option<String>,
+    pub booking_created_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub booking_updated_at: Option<String>,
+    pub booking_updated_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub paid_at: Option<String>,
+    pub paid_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub payment_reference: Option<String>,
+    pub payment_reference: Option<PaymentReference>,
     /// LockExpiryIndex (sorted on `expiresAt`): present only while the lock is ACTIVE.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub lock_expiry_bucket: Option<String>,
@@ -123,28 +129,21 @@ pub struct HoldItem {
 }
 
 impl HoldItem {
-    /// A fresh ACTIVE lock.
-    pub fn new_lock(
-        at: &HoldRef,
-        user_id: &str,
-        seats: i64,
-        idempotency_key: &str,
-        now: &str,
-        expires_at: &str,
-    ) -> Self {
+    /// The fresh ACTIVE lock a request makes, at its record `hold` (`req.hold_ref()`).
+    pub fn new_lock(hold: &HoldRef, req: &NewLock) -> Self {
         HoldItem {
-            pk: keys::event_pk(&at.event_id),
-            sk: keys::hold_sk(&at.hash),
+            pk: keys::event_pk(&hold.event_id),
+            sk: keys::hold_sk(&hold.hash),
             entity: "HOLD".into(),
-            lock_id: at.lock_id(),
-            event_id: at.event_id.clone(),
-            user_id: user_id.into(),
-            seats,
+            lock_id: hold.lock_id(),
+            event_id: hold.event_id.clone(),
+            user_id: req.user_id.clone(),
+            seats: req.seats,
             lock_status: LockStatus::Active,
-            expires_at: expires_at.into(),
-            idempotency_key: idempotency_key.into(),
-            created_at: now.into(),
-            updated_at: now.into(),
+            expires_at: req.life.until,
+            idempotency_key: req.idempotency_key.clone(),
+            created_at: req.life.from,
+            updated_at: req.life.from,
             booking_id: None,
             booking_status: None,
             payment_expires_at: None,
@@ -152,7 +151,7 @@ impl HoldItem {
             booking_updated_at: None,
             paid_at: None,
             payment_reference: None,
-            lock_expiry_bucket: Some(ExpiryKind::Lock.bucket_for(&at.hash)),
+            lock_expiry_bucket: Some(ExpiryKind::Lock.bucket_for(&hold.hash)),
             booking_expiry_bucket: None,
             user_key: None,
             user_sort: None,
@@ -166,10 +165,10 @@ impl HoldItem {
             user_id: self.user_id.clone(),
             seats: self.seats,
             status: self.lock_status,
-            expires_at: self.expires_at.clone(),
+            expires_at: self.expires_at,
             idempotency_key: self.idempotency_key.clone(),
-            created_at: self.created_at.clone(),
-            updated_at: self.updated_at.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         }
     }
 
@@ -181,10 +180,10 @@ impl HoldItem {
             seats: self.seats,
             status: self.booking_status?,
             seat_lock_id: self.lock_id.clone(),
-            payment_expires_at: self.payment_expires_at.clone()?,
-            created_at: self.booking_created_at.clone()?,
-            updated_at: self.booking_updated_at.clone()?,
-            paid_at: self.paid_at.clone(),
+            payment_expires_at: self.payment_expires_at?,
+            created_at: self.booking_created_at?,
+            updated_at: self.booking_updated_at?,
+            paid_at: self.paid_at,
             payment_reference: self.payment_reference.clone(),
         })
     }
@@ -207,12 +206,12 @@ pub struct UserItem {
     #[serde(rename = "SK")]
     pub sk: String,
     pub entity: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub name: String,
-    pub email: String,
+    pub email: Email,
     pub role: Role,
     pub password_hash: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 impl UserItem {
@@ -222,7 +221,7 @@ impl UserItem {
             name: self.name.clone(),
             email: self.email.clone(),
             role: self.role,
-            created_at: self.created_at.clone(),
+            created_at: self.created_at,
         }
     }
 }
@@ -236,7 +235,7 @@ pub struct EmailItem {
     #[serde(rename = "SK")]
     pub sk: String,
     pub entity: String,
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 /// Claims an idempotency key for one caller, whichever event it was first used for.
@@ -248,10 +247,10 @@ pub struct IdempotencyItem {
     #[serde(rename = "SK")]
     pub sk: String,
     pub entity: String,
-    pub lock_id: String,
-    pub event_id: String,
-    pub seats: i64,
-    pub created_at: String,
+    pub lock_id: LockId,
+    pub event_id: EventId,
+    pub seats: Seats,
+    pub created_at: Timestamp,
 }
 
 /// List cursors: the `LastEvaluatedKey`, opaque to clients (base64url of its string attributes).
@@ -292,11 +291,19 @@ mod tests {
 
     #[test]
     fn fresh_lock_is_in_the_expiry_index_and_not_the_user_index() {
-        let at = HoldRef { event_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV".into(), hash: "ab".repeat(16) };
-        let item = to_item(&HoldItem::new_lock(&at, "u", 2, "k", "t0", "t1")).unwrap();
+        let t0 = Timestamp::parse("2026-01-29T11:00:00Z").unwrap();
+        let req = NewLock {
+            event_id: EventId::generate(),
+            user_id: UserId::generate(),
+            seats: Seats::try_from(2).unwrap(),
+            idempotency_key: IdempotencyKey::parse("k").unwrap(),
+            life: crate::domain::lock::Window::starting(t0, 300),
+        };
+        let item = to_item(&HoldItem::new_lock(&req.hold_ref(), &req)).unwrap();
         assert!(item.contains_key("lockExpiryBucket"));
         assert!(!item.contains_key("bookingExpiryBucket"));
-        assert_eq!(item["expiresAt"], s("t1"));
+        assert_eq!(item["expiresAt"], s("2026-01-29T11:05:00.000Z"));
+        assert_eq!(item["seats"], n(2));
         assert!(!item.contains_key("userKey"), "sparse index attributes must be absent, not null");
         assert!(!item.contains_key("bookingId"));
         let back: HoldItem = from_item(item).unwrap();

@@ -1,4 +1,7 @@
 //! Every key and index attribute value, in one place. See `TABLE_DESIGN.md` for the why.
+use crate::domain::ids::{BookingId, EventId, UserId};
+use crate::domain::user::EmailKey;
+use crate::time::Timestamp;
 
 pub const LOCK_EXPIRY_INDEX: &str = "LockExpiryIndex";
 pub const BOOKING_EXPIRY_INDEX: &str = "BookingExpiryIndex";
@@ -9,8 +12,14 @@ pub const EVENT_LIST_INDEX: &str = "EventListIndex";
 /// minute of locks does not pile onto one index partition. The jobs query every bucket.
 pub const EXPIRY_SHARDS: u32 = 4;
 
-pub fn event_pk(event_id: &str) -> String {
+pub fn event_pk(event_id: &EventId) -> String {
     format!("EVENT#{event_id}")
+}
+pub const EVENT_PK_PREFIX: &str = "EVENT#";
+
+/// The event an `EVENT#<id>` partition key names.
+pub fn event_id_of(pk: &str) -> Option<EventId> {
+    EventId::parse(pk.strip_prefix(EVENT_PK_PREFIX)?)
 }
 pub const EVENT_SK: &str = "EVENT";
 
@@ -19,19 +28,19 @@ pub fn hold_sk(hash: &str) -> String {
 }
 pub const HOLD_SK_PREFIX: &str = "HOLD#";
 
-pub fn user_pk(user_id: &str) -> String {
+pub fn user_pk(user_id: &UserId) -> String {
     format!("USER#{user_id}")
 }
 pub const USER_SK: &str = "USER";
 
 /// Email uniqueness: one item per lower-cased address.
-pub fn email_pk(email_key: &str) -> String {
-    format!("EMAIL#{email_key}")
+pub fn email_pk(email: &EmailKey) -> String {
+    format!("EMAIL#{}", email.as_str())
 }
 pub const EMAIL_SK: &str = "EMAIL";
 
 /// Idempotency key scope: one item per (caller, key), whichever event it was used for.
-pub fn idempotency_pk(user_id: &str, hash: &str) -> String {
+pub fn idempotency_pk(user_id: &UserId, hash: &str) -> String {
     format!("IDEMPOTENCY#{user_id}#{hash}")
 }
 pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
@@ -90,17 +99,17 @@ impl ExpiryKind {
     }
 }
 
-pub fn user_bookings_key(user_id: &str) -> String {
+pub fn user_bookings_key(user_id: &UserId) -> String {
     format!("USER#{user_id}")
 }
 
-pub fn user_bookings_sort(created_at: &str, booking_id: &str) -> String {
+pub fn user_bookings_sort(created_at: Timestamp, booking_id: &BookingId) -> String {
     format!("{created_at}#{booking_id}")
 }
 
 pub const EVENT_LIST_KEY: &str = "EVENT";
 
-pub fn event_list_sort(event_date: &str, event_id: &str) -> String {
+pub fn event_list_sort(event_date: Timestamp, event_id: &EventId) -> String {
     format!("{event_date}#{event_id}")
 }
 

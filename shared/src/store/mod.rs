@@ -6,6 +6,9 @@
 //! - `write.rs`: conditional writes, reading why a condition failed, retrying conflicts.
 //! - `users.rs`, `events.rs`, `locks.rs`, `bookings.rs`: one conditional write per state change.
 //! - `expiry.rs`: what the jobs write (expiring stale holds, repairing drift).
+//! - `baseline.rs` (feature `bench`): the handlers' requests, exposed for the benchmark only.
+#[cfg(feature = "bench")]
+pub mod baseline;
 pub mod bookings;
 pub mod events;
 pub mod expiry;
@@ -16,15 +19,21 @@ pub mod table;
 pub mod users;
 pub mod write;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;
 
+use crate::error::BoxError;
+
+/// What went wrong talking to the table. The SDK's error is kept whole as the source, so the
+/// log line (`error::chain`) carries DynamoDB's own code and message.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("DynamoDB request failed: {0}")]
-    Sdk(String),
-    #[error("stored item does not match its shape: {0}")]
+    #[error("DynamoDB request failed")]
+    Sdk(#[source] BoxError),
+    #[error("stored item does not match its shape")]
     Item(#[from] serde_dynamo::Error),
+    #[error("DynamoDB request could not be built")]
+    Build(#[from] aws_sdk_dynamodb::error::BuildError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -35,13 +44,7 @@ impl StoreError {
         E: std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        StoreError::Sdk(DisplayErrorContext(e).to_string())
-    }
-}
-
-impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
-    fn from(e: aws_sdk_dynamodb::error::BuildError) -> Self {
-        StoreError::Invalid(format!("request could not be built: {e}"))
+        StoreError::Sdk(Box::new(e))
     }
 }
 

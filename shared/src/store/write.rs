@@ -41,7 +41,7 @@ async fn backoff(attempt: u32) {
 
 /// An `UpdateItem` as [`Store::update`] sends it: the new item back on success, the old one on
 /// a refusal (so a refusal is explained without another read).
-pub fn returning_items(request: UpdateItemFluentBuilder) -> UpdateItemFluentBuilder {
+pub(crate) fn returning_items(request: UpdateItemFluentBuilder) -> UpdateItemFluentBuilder {
     request
         .return_values(ReturnValue::AllNew)
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use booking_shared::jobs::{self, Budget, Report};
-use booking_shared::{time, Deps};
+use booking_shared::time::Timestamp;
+use booking_shared::Deps;
 use booking_tests::fake_http::{self, Received};
 use booking_tests::faults::{self, Faults};
 use booking_tests::scenarios::id;
@@ -21,8 +22,8 @@ fn budget() -> Budget {
 
 /// A time well past every deadline the tests set, for runs that must see holds as stale while
 /// the API, at the real time, still sees them as live.
-fn later() -> String {
-    time::format(time::now() + chrono::Duration::hours(2))
+fn later() -> Timestamp {
+    Timestamp::now().plus_seconds(2 * 3600)
 }
 
 #[tokio::test]
@@ -90,14 +91,11 @@ async fn ten_copies_of_each_job_and_recovery_return_every_seat_once() {
     let (admin, events) = stale_world(&api, locks, bookings, seats).await;
     let at = later();
     let store = h.store();
-    let runs = (0..22).map(|i| {
-        let at = at.clone();
-        async move {
-            match i % 11 {
-                10 => jobs::recovery::run(store, &at, budget()).await,
-                n if n % 2 == 0 => jobs::lock_expiry::run(store, &at, budget()).await,
-                _ => jobs::booking_expiry::run(store, &at, budget()).await,
-            }
+    let runs = (0..22).map(|i| async move {
+        match i % 11 {
+            10 => jobs::recovery::run(store, at, budget()).await,
+            n if n % 2 == 0 => jobs::lock_expiry::run(store, at, budget()).await,
+            _ => jobs::booking_expiry::run(store, at, budget()).await,
         }
     });
     let reports: Vec<Report> = join_all(runs).await;
@@ -134,7 +132,7 @@ async fn pay_racing_booking_expiry_has_one_winner_per_booking() {
     let at = later();
     let store = h.store();
     let pays = join_all(bookings.iter().map(|(_, b)| api.pay(&token, b)));
-    let expiries = join_all((0..3).map(|_| jobs::booking_expiry::run(store, &at, budget())));
+    let expiries = join_all((0..3).map(|_| jobs::booking_expiry::run(store, at, budget())));
     let (pays, reports) = tokio::join!(pays, expiries);
     let paid: Vec<bool> = pays.iter().map(|r| r.status == 200).collect();
     for r in pays.iter().filter(|r| r.status != 200) {
@@ -172,7 +170,7 @@ async fn confirm_racing_lock_expiry_has_one_winner_per_lock() {
     let store = h.store();
     let confirms =
         join_all(locks.iter().map(|l| api.post("/api/bookings/confirm", json!({"lockId": l}), Some(&token))));
-    let expiries = join_all((0..3).map(|_| jobs::lock_expiry::run(store, &at, budget())));
+    let expiries = join_all((0..3).map(|_| jobs::lock_expiry::run(store, at, budget())));
     let (confirms, reports) = tokio::join!(confirms, expiries);
     let confirmed: Vec<bool> = confirms.iter().map(|r| r.status == 201).collect();
     for r in confirms.iter().filter(|r| r.status != 201) {
@@ -225,7 +223,7 @@ async fn recovery_until(
 ) -> Vec<Report> {
     let mut reports = Vec::new();
     while !done.load(Ordering::SeqCst) || reports.is_empty() {
-        reports.push(jobs::recovery::run(store, &time::format(time::now()), budget()).await);
+        reports.push(jobs::recovery::run(store, Timestamp::now(), budget()).await);
         runs.fetch_add(1, Ordering::SeqCst);
     }
     reports
@@ -256,7 +254,7 @@ async fn recovery_during_live_traffic_repairs_nothing() {
     }
     let inv = api.inventory(&admin, &event_id).await;
     Api::assert_invariant(&inv);
-    let last = jobs::recovery::run(store, &time::format(time::now()), budget()).await;
+    let last = jobs::recovery::run(store, Timestamp::now(), budget()).await;
     assert_eq!((last.events_checked, last.events_repaired), (1, 0), "{last:?}");
     eprintln!(
         "{} recovery runs during the traffic; {} recounts skipped because seats were moving",
@@ -303,7 +301,7 @@ async fn transaction_conflicts_are_retried() {
     stale.expect(201);
     h.operator().expire_lock_deadline(&id(stale.data())).await;
     faults.transact_conflicts.store(2, Ordering::SeqCst);
-    let report = jobs::lock_expiry::run(&deps.store, &time::format(time::now()), budget()).await;
+    let report = jobs::lock_expiry::run(&deps.store, Timestamp::now(), budget()).await;
     assert_eq!((report.locks_expired, report.seats_restored, report.failures), (1, 2, 0), "{report:?}");
     assert_eq!(faults.injected(), 7);
 
@@ -349,10 +347,10 @@ async fn a_run_out_of_time_leaves_the_rest_for_the_next() {
     let api = h.api();
     let (admin, events) = stale_world(&api, 6, 0, 1).await;
     let at = later();
-    let spent = jobs::lock_expiry::run(h.store(), &at, Budget::for_duration(Duration::ZERO)).await;
+    let spent = jobs::lock_expiry::run(h.store(), at, Budget::for_duration(Duration::ZERO)).await;
     assert!(!spent.complete, "{spent:?}");
     assert_eq!(spent.locks_expired, 0);
-    let next = jobs::lock_expiry::run(h.store(), &at, budget()).await;
+    let next = jobs::lock_expiry::run(h.store(), at, budget()).await;
     assert!(next.complete);
     assert_eq!(next.locks_expired, 6);
     for event_id in &events {

@@ -32,11 +32,13 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use booking_shared::domain::ids::{self, HoldRef};
+use booking_shared::domain::ids::{EventId, HoldRef, UserId};
+use booking_shared::domain::lock::IdempotencyKey;
 use booking_shared::domain::user::Role;
 use booking_shared::jobs::{self, Budget, Report};
 use booking_shared::store::Store;
-use booking_shared::{time, Deps};
+use booking_shared::time::Timestamp;
+use booking_shared::Deps;
 use booking_tests::disk_dynamodb::{client_with_timeouts, DiskDynamoDb};
 use booking_tests::race::mint_token;
 use booking_tests::recount::Recount;
@@ -192,7 +194,13 @@ async fn client(load: Arc<Load>, n: usize, token: String, user_id: String, event
             1 => Plan::ConfirmOnly,
             _ => Plan::Pay,
         };
-        let lock_id = HoldRef { event_id: event_id.clone(), hash: ids::hold_hash(&user_id, &key) }.lock_id();
+        let lock_id = HoldRef::for_request(
+            &EventId::parse(&event_id).expect("an event id"),
+            &UserId::parse(&user_id).expect("a user id"),
+            &IdempotencyKey::parse(&key).expect("a key"),
+        )
+        .lock_id()
+        .to_string();
         let mut flow = Flow {
             event_id: event_id.clone(),
             lock_id: lock_id.clone(),
@@ -441,14 +449,14 @@ async fn assert_the_jobs_now_find_nothing_to_do(deps: &Deps) {
 
 /// The jobs after every deadline, then recovery once more; their reports.
 async fn run_the_jobs_after_every_deadline(deps: &Deps) -> Vec<Report> {
-    let later = time::format(time::now() + chrono::Duration::hours(2));
+    let later = Timestamp::now().plus_seconds(2 * 3600);
     let budget = || Budget::for_duration(Duration::from_secs(120));
     let store = &deps.store;
     let reports = vec![
-        jobs::lock_expiry::run(store, &later, budget()).await,
-        jobs::booking_expiry::run(store, &later, budget()).await,
-        jobs::recovery::run(store, &later, budget()).await,
-        jobs::recovery::run(store, &later, budget()).await,
+        jobs::lock_expiry::run(store, later, budget()).await,
+        jobs::booking_expiry::run(store, later, budget()).await,
+        jobs::recovery::run(store, later, budget()).await,
+        jobs::recovery::run(store, later, budget()).await,
     ];
     for r in &reports {
         assert_eq!((r.failures, r.events_repaired, r.drift_seats, r.complete), (0, 0, 0, true), "{r:?}");
