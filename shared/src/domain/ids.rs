@@ -19,12 +19,32 @@ fn is_ulid(s: &str) -> bool {
     s.len() == 26 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
-macro_rules! ulid_id {
+/// An id type: a string newtype, shown and (de)serialised as the bare string.
+macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+/// Ids this service makes itself: ULIDs.
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        id_type!($(#[$doc])* $name);
 
         impl $name {
             /// A new, unique id.
@@ -35,16 +55,6 @@ macro_rules! ulid_id {
             /// `None` unless `text` is a ULID as this service prints them.
             pub fn parse(text: &str) -> Option<Self> {
                 is_ulid(text).then(|| $name(text.to_string()))
-            }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
             }
         }
     };
@@ -58,33 +68,11 @@ ulid_id!(
     /// An event's id.
     EventId
 );
-
-macro_rules! shown_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-shown_id!(
+id_type!(
     /// A lock's id as clients see it (`lk_<eventId>_<hash>`); made from a [`HoldRef`].
     LockId
 );
-shown_id!(
+id_type!(
     /// A booking's id as clients see it (`bk_<eventId>_<hash>`); made from a [`HoldRef`].
     BookingId
 );

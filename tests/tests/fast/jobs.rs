@@ -11,7 +11,7 @@ use booking_shared::Deps;
 use booking_tests::fake_http::{self, Received};
 use booking_tests::faults::{self, Faults};
 use booking_tests::scenarios::id;
-use booking_tests::{job_scenarios, Api, Harness};
+use booking_tests::{job_scenarios, Api, Harness, Reply};
 use futures::future::join_all;
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -113,20 +113,47 @@ async fn ten_copies_of_each_job_and_recovery_return_every_seat_once() {
     }
 }
 
+/// The contenders of a race against a job: an admin, a user and `n` of the user's locks of
+/// `seats` each on a fresh event of 100 seats.
+struct Contenders {
+    admin: String,
+    token: String,
+    event_id: String,
+    locks: Vec<String>,
+}
+
+async fn contenders(api: &Api, n: usize, seats: i64, key_prefix: &str) -> Contenders {
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event(&admin, 100).await;
+    let mut locks = Vec::new();
+    for i in 0..n {
+        let lock = api.lock(&token, &event_id, seats, &format!("{key_prefix}-{i}")).await;
+        lock.expect(201);
+        locks.push(id(lock.data()));
+    }
+    Contenders { admin, token, event_id, locks }
+}
+
+/// Which clients won their race (answered `won`); every loser must have been refused with `code`.
+fn winners(replies: &[Reply], won: u16, code: &str) -> Vec<bool> {
+    for r in replies.iter().filter(|r| r.status != won) {
+        r.expect_error(409, code);
+    }
+    replies.iter().map(|r| r.status == won).collect()
+}
+
 /// Pay racing booking expiry: for each booking exactly one wins. A paid booking is CONFIRMED
 /// and keeps its seats; an expired one is EXPIRED with its lock, and its seats are back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pay_racing_booking_expiry_has_one_winner_per_booking() {
     let h = Harness::new().await;
     let api = h.api();
-    let admin = api.admin().await;
-    let (token, _) = api.new_user().await;
-    let event_id = api.event(&admin, 100).await;
+    let Contenders { admin, token, event_id, locks } = contenders(&api, 24, 2, "race-pay").await;
     let mut bookings = Vec::new();
-    for i in 0..24 {
-        let lock = api.lock(&token, &event_id, 2, &format!("race-pay-{i}")).await;
-        lock.expect(201);
-        bookings.push((id(lock.data()), id(&api.confirm(&token, &id(lock.data())).await)));
+    for lock in locks {
+        let booking = id(&api.confirm(&token, &lock).await);
+        bookings.push((lock, booking));
     }
     // Payment deadlines are minutes away for `pay` (real time), already passed for the job (`later`).
     let at = later();
@@ -134,10 +161,7 @@ async fn pay_racing_booking_expiry_has_one_winner_per_booking() {
     let pays = join_all(bookings.iter().map(|(_, b)| api.pay(&token, b)));
     let expiries = join_all((0..3).map(|_| jobs::booking_expiry::run(store, at, budget())));
     let (pays, reports) = tokio::join!(pays, expiries);
-    let paid: Vec<bool> = pays.iter().map(|r| r.status == 200).collect();
-    for r in pays.iter().filter(|r| r.status != 200) {
-        r.expect_error(409, "BOOKING_NOT_PENDING");
-    }
+    let paid = winners(&pays, 200, "BOOKING_NOT_PENDING");
     let expired = total(&reports, |r| r.bookings_expired as i64);
     assert_eq!(paid.iter().filter(|p| **p).count() as i64 + expired, 24, "exactly one winner per booking");
     for ((lock_id, booking_id), paid) in bookings.iter().zip(&paid) {
@@ -157,25 +181,14 @@ async fn pay_racing_booking_expiry_has_one_winner_per_booking() {
 async fn confirm_racing_lock_expiry_has_one_winner_per_lock() {
     let h = Harness::new().await;
     let api = h.api();
-    let admin = api.admin().await;
-    let (token, _) = api.new_user().await;
-    let event_id = api.event(&admin, 100).await;
-    let mut locks = Vec::new();
-    for i in 0..24 {
-        let lock = api.lock(&token, &event_id, 3, &format!("race-confirm-{i}")).await;
-        lock.expect(201);
-        locks.push(id(lock.data()));
-    }
+    let Contenders { admin, token, event_id, locks } = contenders(&api, 24, 3, "race-confirm").await;
     let at = later();
     let store = h.store();
     let confirms =
         join_all(locks.iter().map(|l| api.post("/api/bookings/confirm", json!({"lockId": l}), Some(&token))));
     let expiries = join_all((0..3).map(|_| jobs::lock_expiry::run(store, at, budget())));
     let (confirms, reports) = tokio::join!(confirms, expiries);
-    let confirmed: Vec<bool> = confirms.iter().map(|r| r.status == 201).collect();
-    for r in confirms.iter().filter(|r| r.status != 201) {
-        r.expect_error(409, "LOCK_NOT_ACTIVE");
-    }
+    let confirmed = winners(&confirms, 201, "LOCK_NOT_ACTIVE");
     let expired = total(&reports, |r| r.locks_expired as i64);
     assert_eq!(confirmed.iter().filter(|c| **c).count() as i64 + expired, 24, "exactly one winner per lock");
     for (lock_id, confirmed) in locks.iter().zip(&confirmed) {
