@@ -81,7 +81,7 @@ async fn create_lock(deps: &Deps, req: &Request) -> Result<Response<Body>, Error
 async fn get_lock(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
     let hold = match HoldRef::parse_lock_id(id) {
-        Some(at) => deps.store.get_hold(&at).await?,
+        Some(lock) => deps.store.get_hold(&lock).await?,
         None => None,
     };
     let hold = hold.filter(|h| h.visible_to(&caller)).ok_or(Error::NotFound("lock"))?;

@@ -58,10 +58,10 @@ impl Store {
     /// The one `TransactWriteItems` [`Store::create_lock`] sends, and the lock it makes if it
     /// succeeds.
     pub(crate) fn lock_writes(&self, req: &NewLock) -> Result<(Lock, Vec<TransactWriteItem>), Error> {
-        let at = req.hold_ref();
-        let hold = HoldItem::new_lock(&at, req);
+        let record = req.hold_ref();
+        let hold = HoldItem::new_lock(&record, req);
         let claim = IdempotencyItem {
-            pk: keys::idempotency_pk(&req.user_id, &at.hash),
+            pk: keys::idempotency_pk(&req.user_id, &record.hash),
             sk: keys::IDEMPOTENCY_SK.into(),
             entity: "IDEMPOTENCY".into(),
             lock_id: hold.lock_id.clone(),
