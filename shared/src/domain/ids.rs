@@ -115,8 +115,9 @@ impl HoldRef {
     }
 }
 
-/// 128 bits of SHA-256 over the caller and their idempotency key, hex.
-pub fn hold_hash(user: &UserId, key: &IdempotencyKey) -> String {
+/// 128 bits of SHA-256 over the caller and their idempotency key, hex. Reached through
+/// [`HoldRef::for_request`], the one way to the record a request lands on.
+fn hold_hash(user: &UserId, key: &IdempotencyKey) -> String {
     let mut h = Sha256::new();
     h.update(user.as_str().as_bytes());
     h.update([0u8]);
