@@ -15,9 +15,10 @@ pub enum ConfigError {
 /// Where the JWT signing key comes from: `JWT_SECRET` itself (local development, tests), or,
 /// when only `JWT_SECRET_ARN` is set (deployed: template.yaml), the Secrets Manager secret it
 /// names, read once at cold start so the key never sits in the template or the environment.
+/// The Secrets Manager client is built only then.
 pub async fn resolve_jwt_secret(
-    sdk: &aws_config::SdkConfig,
-    get: impl Fn(&str) -> Option<String>,
+    sdk: &aws_types::SdkConfig,
+    get: &impl crate::aws::Env,
 ) -> Result<Option<String>, ConfigError> {
     if let Some(inline) = get("JWT_SECRET") {
         return Ok(Some(inline));
@@ -25,7 +26,7 @@ pub async fn resolve_jwt_secret(
     let Some(arn) = get("JWT_SECRET_ARN").filter(|a| !a.trim().is_empty()) else {
         return Ok(None);
     };
-    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let client = crate::aws::secrets_manager(sdk, get);
     let out = client.get_secret_value().secret_id(&arn).send().await.map_err(|e| ConfigError::Secret {
         arn: arn.clone(),
         reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),

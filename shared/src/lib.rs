@@ -7,9 +7,11 @@
 //!   one function that maps errors to status codes.
 //! - [`auth`]: Argon2id password hashes and HS256 bearer tokens.
 //! - [`jobs`]: lock expiry, booking expiry and recovery.
-//! - [`config`]: settings read once from the environment; [`app`]: the dependencies a handler gets.
+//! - [`config`]: settings read once from the environment; [`app`]: the dependencies a handler gets;
+//!   [`aws`]: the SDK clients, built from the Lambda environment.
 pub mod app;
 pub mod auth;
+pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -7,7 +7,6 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::Client;
 
 use crate::repo_root;
@@ -73,14 +72,16 @@ fn start_dynamodb_local() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// The configuration every test client of DynamoDB Local starts from: its endpoint, a region
-/// and dummy credentials.
+/// The configuration every test client of DynamoDB Local starts from: the functions' own
+/// (`booking_shared::aws`, the same HTTP client) with a region, dummy credentials and its endpoint.
 pub fn local_config(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
-    aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+    let env = |name: &str| match name {
+        "AWS_REGION" => Some("us-east-1".to_string()),
+        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("local".to_string()),
+        _ => None,
+    };
+    let sdk = booking_shared::aws::sdk_config(&env).expect("a complete environment");
+    aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(endpoint)
 }
 
 pub fn client(endpoint: &str) -> Client {

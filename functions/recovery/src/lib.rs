@@ -10,7 +10,11 @@
 //!   back, and the rollback would run recovery again); the reason says what was left.
 //! - Directly (`aws lambda invoke`, `infra/local/run-job.sh recovery`): returns the report, and
 //!   fails the invocation if any write failed.
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
 
 use booking_shared::jobs::{self, Budget, Report};
 use booking_shared::store::Store;
@@ -25,6 +29,8 @@ pub const PHYSICAL_RESOURCE_ID: &str = "booking-recovery";
 const ANSWER_MARGIN: Duration = Duration::from_secs(15);
 /// Budget when the invocation has no deadline (local runs).
 const NO_DEADLINE_BUDGET: Duration = Duration::from_secs(280);
+/// How long one try at delivering the answer may take.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Tries at delivering the answer.
 const ANSWER_ATTEMPTS: u32 = 4;
 
@@ -55,12 +61,53 @@ pub struct CfnResponse {
     pub data: Value,
 }
 
-/// The HTTPS client that answers CloudFormation.
-pub fn answer_client() -> Result<reqwest::Client, Error> {
-    Ok(reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?)
+/// The HTTPS client that answers CloudFormation: hyper with rustls on ring, the stack the SDK
+/// client already links. Built at the first answer, so the scheduled and direct runs (no
+/// `ResponseURL`) never load the root certificates.
+#[derive(Default)]
+pub struct AnswerClient {
+    client: OnceLock<Result<Https, String>>,
 }
 
-pub async fn handle(store: &Store, http: &reqwest::Client, event: LambdaEvent<Value>) -> Result<Value, Error> {
+type Https = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<Bytes>,
+>;
+
+impl AnswerClient {
+    fn client(&self) -> Result<&Https, String> {
+        let built = self.client.get_or_init(|| {
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+                .map_err(|e| format!("no TLS root certificates: {e}"))?
+                .https_or_http()
+                .enable_http1()
+                .build();
+            Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
+        });
+        built.as_ref().map_err(Clone::clone)
+    }
+
+    /// PUTs `body` to `url` with an empty content type; the status, or why there is none.
+    async fn put(&self, url: &str, body: Vec<u8>) -> Result<hyper::StatusCode, String> {
+        let request = hyper::Request::put(url)
+            .header(hyper::header::CONTENT_TYPE, "")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| format!("bad answer URL: {e}"))?;
+        let sent = tokio::time::timeout(ANSWER_TIMEOUT, self.client()?.request(request)).await;
+        match sent {
+            Err(_) => Err(format!("no answer within {ANSWER_TIMEOUT:?}")),
+            Ok(Err(e)) => Err(booking_shared::error::chain(&e)),
+            Ok(Ok(response)) => Ok(response.status()),
+        }
+    }
+}
+
+pub fn answer_client() -> Result<AnswerClient, Error> {
+    Ok(AnswerClient::default())
+}
+
+pub async fn handle(store: &Store, http: &AnswerClient, event: LambdaEvent<Value>) -> Result<Value, Error> {
     let deadline = event.context.deadline;
     if event.payload.get("ResponseURL").and_then(Value::as_str).is_some() {
         let url = event.payload["ResponseURL"].as_str().unwrap_or_default().to_string();
@@ -120,20 +167,20 @@ async fn run_guarded(store: &Store, budget: Budget) -> Result<Report, String> {
 /// PUTs the answer to the pre-signed URL. The URL is signed without a content type, so none is
 /// sent. Retried with back-off; if it still fails the invocation fails, and Lambda's retry of
 /// the asynchronous invocation answers again.
-pub async fn deliver(http: &reqwest::Client, url: &str, answer: &CfnResponse) -> Result<(), Error> {
+pub async fn deliver(http: &AnswerClient, url: &str, answer: &CfnResponse) -> Result<(), Error> {
     let body = serde_json::to_vec(answer)?;
     let mut last = String::new();
     for attempt in 0..ANSWER_ATTEMPTS {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
         }
-        match http.put(url).header(reqwest::header::CONTENT_TYPE, "").body(body.clone()).send().await {
-            Ok(r) if r.status().is_success() => {
+        match http.put(url, body.clone()).await {
+            Ok(status) if status.is_success() => {
                 tracing::info!(status = %answer.status, "answered CloudFormation");
                 return Ok(());
             }
-            Ok(r) => last = format!("HTTP {}", r.status()),
-            Err(e) => last = e.to_string(),
+            Ok(status) => last = format!("HTTP {status}"),
+            Err(e) => last = e,
         }
         tracing::warn!(attempt, error = %last, "answering CloudFormation failed");
     }

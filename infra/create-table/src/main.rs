@@ -1,8 +1,9 @@
 //! `cargo run -q -p create-table`: creates the table named `TABLE_NAME` from
 //! `infra/dynamodb/table.json` if it is missing, leaves an existing one alone, and waits until it
-//! is ACTIVE. The DynamoDB it talks to is the SDK's usual choice: `AWS_ENDPOINT_URL_DYNAMODB`
-//! (DynamoDB Local, as `infra/local/stack.sh` sets it) or the account your credentials reach;
-//! `AWS_REGION`, else us-east-1.
+//! is ACTIVE. It reaches DynamoDB as the functions do (shared/src/aws.rs): `AWS_ENDPOINT_URL_DYNAMODB`
+//! (DynamoDB Local, as `infra/local/stack.sh` sets it) or the account of the credentials in
+//! `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` (from a profile:
+//! `eval "$(aws configure export-credentials --format env)"`); `AWS_REGION`, else us-east-1.
 //!
 //! The creation itself is `Store::create_table` (shared/src/store/table.rs), the same code the
 //! tests create their tables with, so there is one implementation. Not a Lambda function: it
@@ -10,8 +11,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aws_config::meta::region::RegionProviderChain;
-use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::TableStatus;
 use aws_sdk_dynamodb::Client;
@@ -33,9 +32,11 @@ async fn status(client: &Client, table: &str) -> Result<Option<TableStatus>, Str
 }
 
 async fn run(table: &str) -> Result<&'static str, String> {
-    let region = RegionProviderChain::default_provider().or_else("us-east-1");
-    let config = aws_config::defaults(BehaviorVersion::latest()).region(region).load().await;
-    let client = Client::new(&config);
+    let env = |name: &str| {
+        booking_shared::aws::process_env(name).or_else(|| (name == "AWS_REGION").then(|| "us-east-1".to_string()))
+    };
+    let sdk = booking_shared::aws::sdk_config(&env).map_err(|e| e.to_string())?;
+    let client = booking_shared::aws::dynamodb(&sdk, &env);
     let outcome = if status(&client, table).await?.is_some() {
         "already exists"
     } else {

@@ -115,8 +115,9 @@ impl Report {
 pub async fn store_from_env() -> Result<Store, ConfigError> {
     let table =
         std::env::var("TABLE_NAME").ok().filter(|t| !t.trim().is_empty()).ok_or(ConfigError::Missing("TABLE_NAME"))?;
-    let sdk = aws_config::load_from_env().await;
-    Ok(Store::new(aws_sdk_dynamodb::Client::new(&sdk), table))
+    let env = crate::aws::process_env;
+    let sdk = crate::aws::sdk_config(&env)?;
+    Ok(Store::new(crate::aws::dynamodb(&sdk, &env), table))
 }
 
 /// Logs a run's summary line.

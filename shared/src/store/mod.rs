@@ -67,4 +67,15 @@ impl Store {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// Opens the connection to DynamoDB (DNS, TCP, TLS) ahead of the first invocation with one
+    /// `GetItem` of a key no item ever has. Only a warm-up: a failure is logged and the first
+    /// invocation connects as usual.
+    pub async fn open_connection(&self) {
+        let key = items::key("WARMUP".into(), "WARMUP");
+        let out = self.client.get_item().table_name(&self.table).set_key(Some(key)).send().await;
+        if let Err(e) = out {
+            tracing::warn!(error = %crate::error::chain(&e), "could not open the DynamoDB connection at start-up");
+        }
+    }
 }

@@ -3,23 +3,16 @@
 //! Manager is stood in for by a local HTTP server speaking its JSON protocol to the real SDK.
 use std::collections::HashMap;
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_dynamodb::config::Credentials;
 use booking_shared::config::{resolve_jwt_secret, ConfigError, Settings};
 use booking_tests::fake_http;
 
 const KEY: &str = "generated-by-cloudformation-0123456789abcdefghijklmnopqrstuvwxyz";
 const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:JwtSecret-AbCdEf";
 
-fn sdk(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
-            "local", "local", None, None, "tests",
-        )))
-        .build()
+/// The SDK configuration the functions build (`booking_shared::aws`), pointed at `endpoint`.
+fn sdk(endpoint: &str) -> aws_types::SdkConfig {
+    let env = vars(&[("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")]);
+    booking_shared::aws::sdk_config(&|k: &str| env.get(k).cloned()).unwrap().into_builder().endpoint_url(endpoint).build()
 }
 
 fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -31,7 +24,7 @@ async fn the_signing_key_is_read_from_secrets_manager_when_only_its_arn_is_set()
     let answer = serde_json::json!({"ARN": ARN, "Name": "JwtSecret", "SecretString": KEY, "VersionId": "v1"});
     let (url, mut requests) = fake_http::serve(vec![(200, answer.to_string())]).await;
     let env = vars(&[("TABLE_NAME", "t"), ("JWT_SECRET_ARN", ARN)]);
-    let secret = resolve_jwt_secret(&sdk(&url), |k| env.get(k).cloned()).await.unwrap();
+    let secret = resolve_jwt_secret(&sdk(&url), &|k: &str| env.get(k).cloned()).await.unwrap();
     assert_eq!(secret.as_deref(), Some(KEY));
     let request = requests.recv().await.unwrap();
     assert_eq!(request.header("x-amz-target").as_deref(), Some("secretsmanager.GetSecretValue"));
@@ -45,7 +38,7 @@ async fn the_signing_key_is_read_from_secrets_manager_when_only_its_arn_is_set()
 async fn jwt_secret_set_directly_wins_and_nothing_is_fetched() {
     let (url, mut requests) = fake_http::serve(vec![(500, "{}".into())]).await;
     let env = vars(&[("JWT_SECRET", "direct-direct-direct-direct-direct!"), ("JWT_SECRET_ARN", ARN)]);
-    let secret = resolve_jwt_secret(&sdk(&url), |k| env.get(k).cloned()).await.unwrap();
+    let secret = resolve_jwt_secret(&sdk(&url), &|k: &str| env.get(k).cloned()).await.unwrap();
     assert_eq!(secret.as_deref(), Some("direct-direct-direct-direct-direct!"));
     assert!(requests.try_recv().is_err(), "no request to Secrets Manager");
 }
@@ -56,11 +49,11 @@ async fn an_unreadable_secret_stops_the_function_with_a_clear_error() {
         r#"{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}"#;
     let (url, _requests) = fake_http::serve(vec![(400, denied.into())]).await;
     let env = vars(&[("JWT_SECRET_ARN", ARN)]);
-    let err = resolve_jwt_secret(&sdk(&url), |k| env.get(k).cloned()).await.unwrap_err();
+    let err = resolve_jwt_secret(&sdk(&url), &|k: &str| env.get(k).cloned()).await.unwrap_err();
     assert!(matches!(&err, ConfigError::Secret { arn, .. } if arn == ARN), "{err}");
     assert!(err.to_string().contains("ResourceNotFoundException"), "{err}");
 
     let nothing = vars(&[("TABLE_NAME", "t")]);
-    assert_eq!(resolve_jwt_secret(&sdk(&url), |k| nothing.get(k).cloned()).await.unwrap(), None);
+    assert_eq!(resolve_jwt_secret(&sdk(&url), &|k: &str| nothing.get(k).cloned()).await.unwrap(), None);
     assert!(matches!(Settings::from_lookup(|k| nothing.get(k).cloned()), Err(ConfigError::Missing("JWT_SECRET"))));
 }

@@ -405,7 +405,7 @@ struct CfnWorld {
     token: String,
     event_id: String,
     leftover: String,
-    http: reqwest::Client,
+    http: recovery::AnswerClient,
 }
 
 async fn cfn_world() -> CfnWorld {
