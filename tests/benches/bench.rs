@@ -9,13 +9,15 @@
 //! c. lock-expiry sweeping stale locks, next to the same expiry transactions sent bare at the
 //!    job's concurrency (the baseline knows the keys; the job has to find them);
 //! d. every function's release binary (`cargo lambda build --release`) as Lambda runs it, against
-//!    a Runtime API of our own: size, cold start (process start to first answered invocation),
-//!    warm latency and peak memory after N invocations;
+//!    a Runtime API of our own: size; init (process start to the first poll for an invocation,
+//!    as Lambda counts it) and the first invocation apart, median and worst of BENCH_COLD_STARTS
+//!    fresh processes; warm latency and peak memory after N invocations;
 //! e. the race of `tests/src/race.rs` (1,000 clients on one event in the test command) bigger:
 //!    2,000 clients x 3 rounds on two events.
 //!
-//! Sizes: BENCH_CONCURRENCY (16), BENCH_OPS (2000 per operation and variant), BENCH_SWEEP_LOCKS
-//! (10000), BENCH_INVOCATIONS (1000), BENCH_RACE_CLIENTS (2000), BENCH_RACE_ROUNDS (3).
+//! BENCH_SECTIONS (abcde) runs only the sections it names. Sizes: BENCH_CONCURRENCY (16),
+//! BENCH_OPS (2000 per operation and variant), BENCH_SWEEP_LOCKS (10000), BENCH_COLD_STARTS (10),
+//! BENCH_INVOCATIONS (1000), BENCH_RACE_CLIENTS (2000), BENCH_RACE_ROUNDS (3).
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -470,7 +472,7 @@ async fn sweep(out: &mut Out, locks: usize) {
 }
 
 /// d. Each function binary as Lambda runs it.
-async fn functions(out: &mut Out, invocations: usize) {
+async fn functions(out: &mut Out, cold_starts: usize, invocations: usize) {
     let endpoint = booking_tests::dynamodb().await;
     let harness = Harness::new().await;
     let api = harness.api();
@@ -504,23 +506,36 @@ async fn functions(out: &mut Out, invocations: usize) {
         ("booking-expiry", Box::new(|_| json!({}))),
         ("recovery", Box::new(|_| json!({}))),
     ];
-    out.line(format!("\n### d. Function binaries (release, as packaged), {invocations} invocations each\n"));
-    out.line("| function | size MiB | cold start ms | warm p50 ms | warm p99 ms | peak memory MiB |");
-    out.line("|---|---:|---:|---:|---:|---:|");
+    out.line(format!(
+        "\n### d. Function binaries (release, as packaged): {cold_starts} cold starts each, then {invocations} warm invocations\n"
+    ));
+    out.line("Init: process start to its first `GET /2018-06-01/runtime/invocation/next`, as Lambda counts it");
+    out.line("(the process is started with posix_spawn, as a runtime is, not by forking this benchmark).");
+    out.line("First invocation: that poll to the first answer. Warm: later invocations, one at a time.\n");
+    out.line("| function | bytes | init median ms | init worst ms | first invocation median ms | first invocation worst ms | warm p50 ms | warm p99 ms | peak memory MiB |");
+    out.line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, make) in functions {
         let binary = function_binary(name, true);
-        let size = std::fs::metadata(&binary).expect("binary").len() as f64 / 1024.0 / 1024.0;
-        let runtime = RuntimeApi::start(Duration::from_secs(300)).await;
-        let first = tokio::spawn({
-            let (runtime, event) = (runtime.clone(), make(0));
-            async move { runtime.invoke(event).await }
-        });
-        let process = FunctionProcess::spawn(&binary, name, &runtime, &env);
-        let answer = first.await.expect("invocation").unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        let cold = process.started.elapsed();
-        check(name, &answer);
+        let size = std::fs::metadata(&binary).expect("binary").len();
+        let (mut init, mut first) = (Vec::new(), Vec::new());
+        let mut last = None;
+        for spawn in 0..cold_starts {
+            let runtime = RuntimeApi::start(Duration::from_secs(300)).await;
+            let pending = tokio::spawn({
+                let (runtime, event) = (runtime.clone(), make(spawn));
+                async move { runtime.invoke(event).await }
+            });
+            let process = FunctionProcess::spawn_for_timing(&binary, name, &runtime, &env);
+            let answer = pending.await.expect("invocation").unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            check(name, &answer);
+            let polled = runtime.first_poll().expect("the function polled");
+            init.push(polled - process.started);
+            first.push(runtime.first_answer().expect("the function answered") - polled);
+            last = Some((runtime, process));
+        }
+        let (runtime, process) = last.expect("BENCH_COLD_STARTS is at least 1");
         let mut warm = Vec::new();
-        for i in 1..invocations {
+        for i in cold_starts..cold_starts + invocations {
             let t = Instant::now();
             let answer = runtime.invoke(make(i)).await.unwrap_or_else(|e| panic!("{name}: {e:?}"));
             warm.push(t.elapsed());
@@ -529,12 +544,26 @@ async fn functions(out: &mut Out, invocations: usize) {
         warm.sort();
         let stats = Stats { n: warm.len(), wall: Duration::ZERO, sorted: warm };
         out.line(format!(
-            "| {name} | {size:.1} | {} | {} | {} | {:.1} |",
-            ms(cold),
+            "| {name} | {size} | {} | {} | {} | {} | {} | {} | {:.1} |",
+            ms(median(&mut init)),
+            ms(*init.iter().max().expect("samples")),
+            ms(median(&mut first)),
+            ms(*first.iter().max().expect("samples")),
             ms(stats.quantile(0.5)),
             ms(stats.quantile(0.99)),
             process.peak_memory_kib() as f64 / 1024.0
         ));
+    }
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    let n = samples.len();
+    if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2
     }
 }
 
@@ -589,11 +618,22 @@ async fn main() {
     out.line(format!("Machine: {}.", machine()));
     out.line("Command: `./infra/local/bench.sh` (release build; settings BENCH_* in `tests/benches/bench.rs`).");
 
-    latency(&mut out, workers, ops).await;
-    requests(&mut out).await;
-    sweep(&mut out, sweep_locks).await;
-    functions(&mut out, invocations).await;
-    race(&mut out, setting("BENCH_RACE_CLIENTS", 2000), setting("BENCH_RACE_ROUNDS", 3)).await;
+    let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "abcde".into());
+    if sections.contains('a') {
+        latency(&mut out, workers, ops).await;
+    }
+    if sections.contains('b') {
+        requests(&mut out).await;
+    }
+    if sections.contains('c') {
+        sweep(&mut out, sweep_locks).await;
+    }
+    if sections.contains('d') {
+        functions(&mut out, setting("BENCH_COLD_STARTS", 10).max(1), invocations).await;
+    }
+    if sections.contains('e') {
+        race(&mut out, setting("BENCH_RACE_CLIENTS", 2000), setting("BENCH_RACE_ROUNDS", 3)).await;
+    }
 
     out.line(format!("\nTotal benchmark time: {:.0} s.", started.elapsed().as_secs_f64()));
     std::fs::create_dir_all(path.parent().expect("parent")).expect("results folder");

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -42,6 +42,10 @@ struct State {
     handed_out: watch::Sender<u64>,
     withhold_next: AtomicBool,
     timeout: Duration,
+    /// When the first `GET .../invocation/next` arrived: the end of init, as Lambda counts it.
+    first_poll: OnceLock<Instant>,
+    /// When the first answer (`.../response` or `.../error`) arrived.
+    first_answer: OnceLock<Instant>,
 }
 
 /// One Runtime API endpoint, for one function process ([`FunctionProcess::spawn`]) at a time:
@@ -66,6 +70,8 @@ impl RuntimeApi {
             handed_out: watch::channel(0).0,
             withhold_next: AtomicBool::new(false),
             timeout,
+            first_poll: OnceLock::new(),
+            first_answer: OnceLock::new(),
         });
         let serving = state.clone();
         tokio::spawn(async move {
@@ -106,6 +112,16 @@ impl RuntimeApi {
         self.state.withhold_next.store(true, Ordering::SeqCst);
     }
 
+    /// When the function first asked for an invocation (its init ended), if it has.
+    pub fn first_poll(&self) -> Option<Instant> {
+        self.state.first_poll.get().copied()
+    }
+
+    /// When the function first answered an invocation, if it has.
+    pub fn first_answer(&self) -> Option<Instant> {
+        self.state.first_answer.get().copied()
+    }
+
     /// Every invocation a function has taken and not answered is lost (its process was killed).
     pub fn abandon_taken(&self) {
         self.state.taken.lock().unwrap().clear();
@@ -119,11 +135,13 @@ fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
 }
 
 async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let arrived = Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let parts: Vec<&str> = path.trim_start_matches("/2018-06-01/runtime/").split('/').collect();
     let response = match (method, parts.as_slice()) {
         (Method::GET, ["invocation", "next"]) => {
+            state.first_poll.get_or_init(|| arrived);
             // Cancel-safe: a poller that goes away while waiting takes nothing.
             let invocation = state.queue_rx.lock().await.recv().await;
             let Some(Invocation { event, answer }) = invocation else {
@@ -146,6 +164,7 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Ful
             r
         }
         (Method::POST, ["invocation", id, outcome @ ("response" | "error")]) => {
+            state.first_answer.get_or_init(|| arrived);
             let answer = state.taken.lock().unwrap().remove(*id);
             let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             if state.withhold_next.swap(false, Ordering::SeqCst) {
@@ -175,6 +194,18 @@ impl FunctionProcess {
     /// Starts `binary` as function `name` with the Lambda environment plus `env`. The process
     /// dies with the test process.
     pub fn spawn(binary: &Path, name: &str, api: &RuntimeApi, env: &[(String, String)]) -> Self {
+        Self::start(binary, name, api, env, true)
+    }
+
+    /// As [`FunctionProcess::spawn`], but started the way Lambda starts a runtime, for timing:
+    /// without the `pre_exec` hook that ties it to this process, so the standard library starts
+    /// it with `posix_spawn` (vfork and exec) instead of forking this whole multi-threaded
+    /// process inside the timed window. It is killed when dropped.
+    pub fn spawn_for_timing(binary: &Path, name: &str, api: &RuntimeApi, env: &[(String, String)]) -> Self {
+        Self::start(binary, name, api, env, false)
+    }
+
+    fn start(binary: &Path, name: &str, api: &RuntimeApi, env: &[(String, String)], tie_to_parent: bool) -> Self {
         let mut cmd = Command::new(binary);
         cmd.env("AWS_LAMBDA_RUNTIME_API", api.address())
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
@@ -189,7 +220,9 @@ impl FunctionProcess {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        crate::die_with_parent(&mut cmd);
+        if tie_to_parent {
+            crate::die_with_parent(&mut cmd);
+        }
         let started = Instant::now();
         let child = cmd.spawn().unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
         FunctionProcess { child, started }
@@ -223,10 +256,12 @@ impl Drop for FunctionProcess {
 }
 
 /// A function binary of this workspace: the release build `cargo lambda build --release`
-/// packages (`target/lambda/<name>/bootstrap`), or the debug one `cargo build --bins` makes.
+/// packages (`target/lambda/<name>/bootstrap`, or `$LAMBDA_BINARIES/<name>/bootstrap` to measure
+/// another build), or the debug one `cargo build --bins` makes.
 pub fn function_binary(name: &str, release: bool) -> PathBuf {
     let root = crate::repo_root().join("target");
-    let path = if release { root.join("lambda").join(name).join("bootstrap") } else { root.join("debug").join(name) };
+    let packaged = std::env::var_os("LAMBDA_BINARIES").map(PathBuf::from).unwrap_or_else(|| root.join("lambda"));
+    let path = if release { packaged.join(name).join("bootstrap") } else { root.join("debug").join(name) };
     assert!(
         path.exists(),
         "{} is missing: build it first ({})",
