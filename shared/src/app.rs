@@ -23,20 +23,23 @@ impl Deps {
     /// Settings from the environment (the signing key from Secrets Manager when only
     /// `JWT_SECRET_ARN` is set) and one DynamoDB client (`crate::aws`; `AWS_ENDPOINT_URL_DYNAMODB`
     /// points it at DynamoDB Local).
-    ///
-    /// When the key comes from Secrets Manager, the DynamoDB connection is opened at the same
-    /// time, so the first invocation does not pay for it after Secrets Manager has answered.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let env = crate::aws::process_env;
-        let sdk = crate::aws::sdk_config(&env)?;
-        let client = crate::aws::dynamodb(&sdk, &env);
-        let table = env("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
-        let secret = if env("JWT_SECRET").is_none() && env("JWT_SECRET_ARN").is_some() {
-            let store = Store::new(client.clone(), table);
-            let (secret, ()) = tokio::join!(crate::config::resolve_jwt_secret(&sdk, &env), store.open_connection());
-            secret?
-        } else {
-            env("JWT_SECRET")
+        Self::from_lookup(&crate::aws::process_env).await
+    }
+
+    /// [`Deps::from_env`] over any source of variables. When the key comes from Secrets Manager,
+    /// the DynamoDB connection is opened at the same time, so the first invocation does not open
+    /// it after Secrets Manager has answered.
+    pub async fn from_lookup(env: &impl crate::aws::Env) -> Result<Self, ConfigError> {
+        let sdk = crate::aws::sdk_config(env)?;
+        let client = crate::aws::dynamodb(&sdk, env);
+        let secret = match (env("JWT_SECRET"), env("TABLE_NAME")) {
+            (None, Some(table)) if env("JWT_SECRET_ARN").is_some() => {
+                let store = Store::new(client.clone(), table);
+                let (secret, ()) = tokio::join!(crate::config::resolve_jwt_secret(&sdk, env), store.open_connection());
+                secret?
+            }
+            (inline, _) => inline,
         };
         let settings = Settings::from_lookup(|name| if name == "JWT_SECRET" { secret.clone() } else { env(name) })?;
         Ok(Deps::new(settings, client))

@@ -7,6 +7,8 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 /// One request as received.
 pub struct Received {
+    /// When its head and body had arrived (before the answer went out).
+    pub at: std::time::Instant,
     /// Request line and headers.
     pub head: String,
     /// The body, parsed as JSON (`Null` if it is not).
@@ -24,6 +26,14 @@ impl Received {
 
 /// Serves `answers` (status, JSON body) in order on a free port; its base URL and the requests.
 pub async fn serve(answers: Vec<(u16, String)>) -> (String, UnboundedReceiver<Received>) {
+    serve_slowly(answers, std::time::Duration::ZERO).await
+}
+
+/// As [`serve`], each answer sent `delay` after its request arrived (a slow service).
+pub async fn serve_slowly(
+    answers: Vec<(u16, String)>,
+    delay: std::time::Duration,
+) -> (String, UnboundedReceiver<Received>) {
     assert!(!answers.is_empty());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -33,6 +43,10 @@ pub async fn serve(answers: Vec<(u16, String)>) -> (String, UnboundedReceiver<Re
         loop {
             let Ok((mut socket, _)) = listener.accept().await else { return };
             let Some((head, body)) = read_request(&mut socket).await else { continue };
+            let at = std::time::Instant::now();
+            let received = Received { at, head, body: serde_json::from_slice(&body).unwrap_or(Value::Null) };
+            let _ = tx.send(received);
+            tokio::time::sleep(delay).await;
             let (status, reply) = &answers[served.min(answers.len() - 1)];
             served += 1;
             let response = format!(
@@ -40,7 +54,6 @@ pub async fn serve(answers: Vec<(u16, String)>) -> (String, UnboundedReceiver<Re
                 reply.len()
             );
             let _ = socket.write_all(response.as_bytes()).await;
-            let _ = tx.send(Received { head, body: serde_json::from_slice(&body).unwrap_or(Value::Null) });
         }
     });
     (url, rx)

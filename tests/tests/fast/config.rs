@@ -57,3 +57,49 @@ async fn an_unreadable_secret_stops_the_function_with_a_clear_error() {
     assert_eq!(resolve_jwt_secret(&sdk(&url), &|k: &str| nothing.get(k).cloned()).await.unwrap(), None);
     assert!(matches!(Settings::from_lookup(|k| nothing.get(k).cloned()), Err(ConfigError::Missing("JWT_SECRET"))));
 }
+
+/// Deployed, the key comes from Secrets Manager at cold start. The DynamoDB connection is opened
+/// while Secrets Manager answers, not after: here Secrets Manager takes 400 ms, and DynamoDB's
+/// warm-up request arrives well inside them.
+#[tokio::test]
+async fn the_dynamodb_connection_opens_while_secrets_manager_answers() {
+    let slow = std::time::Duration::from_millis(400);
+    let answer = serde_json::json!({"ARN": ARN, "Name": "JwtSecret", "SecretString": KEY, "VersionId": "v1"});
+    let (secrets_url, mut secrets) = fake_http::serve_slowly(vec![(200, answer.to_string())], slow).await;
+    let (dynamodb_url, mut dynamodb) = fake_http::serve(vec![(200, "{}".into())]).await;
+    let env = vars(&[
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &secrets_url),
+        ("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb_url),
+        ("TABLE_NAME", "t"),
+        ("JWT_SECRET_ARN", ARN),
+    ]);
+    let deps = booking_shared::Deps::from_lookup(&|k: &str| env.get(k).cloned()).await.unwrap();
+    assert_eq!(deps.settings.jwt_secret, KEY);
+    let secret_asked = secrets.recv().await.unwrap();
+    let warm_up = dynamodb.recv().await.unwrap();
+    assert_eq!(warm_up.header("x-amz-target").as_deref(), Some("DynamoDB_20120810.GetItem"));
+    assert!(
+        warm_up.at < secret_asked.at + slow / 2,
+        "DynamoDB was reached {:?} after Secrets Manager was asked, not while it answered",
+        warm_up.at - secret_asked.at
+    );
+}
+
+/// Locally (`JWT_SECRET` set) there is nothing to wait for, and no warm-up request either.
+#[tokio::test]
+async fn with_the_key_inline_start_up_sends_no_request() {
+    let (dynamodb_url, mut dynamodb) = fake_http::serve(vec![(200, "{}".into())]).await;
+    let env = vars(&[
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb_url),
+        ("TABLE_NAME", "t"),
+        ("JWT_SECRET", KEY),
+    ]);
+    booking_shared::Deps::from_lookup(&|k: &str| env.get(k).cloned()).await.unwrap();
+    assert!(dynamodb.try_recv().is_err(), "no request at start-up");
+}
