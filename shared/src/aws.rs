@@ -2,7 +2,8 @@
 //!
 //! Inside Lambda everything a client needs is in the environment: `AWS_REGION` and the execution
 //! role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), which
-//! Lambda keeps valid for the life of the execution environment. So the functions do not link
+//! Lambda keeps valid for the life of the execution environment (SnapStart, not used here, would
+//! need the container credentials provider instead). So the functions do not link
 //! `aws-config`: its profile-file, SSO, STS and IMDS providers are about 1.4 MiB of code that a
 //! function never uses, and it reads profile files at every cold start.
 //!
@@ -83,8 +84,12 @@ mod tests {
         assert!(missing.to_string().contains("AWS_REGION"));
         let missing = sdk_config(&env(&[("AWS_REGION", "eu-west-1"), ("AWS_ACCESS_KEY_ID", "a")])).err().unwrap();
         assert!(missing.to_string().contains("AWS_SECRET_ACCESS_KEY"));
-        let sdk = sdk_config(&env(&[("AWS_REGION", "eu-west-1"), ("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "s")]))
-            .unwrap();
+        let sdk = sdk_config(&env(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "a"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ]))
+        .unwrap();
         assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
     }
 

@@ -403,6 +403,38 @@ pub async fn bodies(api: &Api, w: &World) {
     }
     let body = format!(r#"{{"eventId":"{}","seats":1,"idempotencyKey":"a\u0000b"}}"#, w.event_id);
     refused("NUL in the key", &raw_post(api, "/api/locks", bob, &body).await, 400, "VALIDATION_ERROR");
+    // Control characters in what people read: names and descriptions (a description keeps its
+    // line breaks and tabs, so those are not among them).
+    let date = crate::operator::ahead(86_400);
+    for (what, escaped) in
+        [("NUL", r"\u0000"), ("ESC", r"\u001b[2J"), ("backspace", r"\b"), ("DEL", "\u{7f}"), ("NEL", r"\u0085")]
+    {
+        let name = format!(r#"{{"name":"{} {what}{escaped}end","eventDate":"{date}","totalSeats":5}}"#, w.tag);
+        refused(
+            &format!("{what} in an event name"),
+            &raw_post(api, "/api/events", admin, &name).await,
+            400,
+            "VALIDATION_ERROR",
+        );
+        let described =
+            format!(r#"{{"name":"{} {what}","description":"a{escaped}b","eventDate":"{date}","totalSeats":5}}"#, w.tag);
+        let r = raw_post(api, "/api/events", admin, &described).await;
+        refused(&format!("{what} in an event description"), &r, 400, "VALIDATION_ERROR");
+        let user = format!(r#"{{"name":"{0} {what}{escaped}end","email":"{0}-{what}@x.io","password":"secret1"}}"#, w.tag);
+        refused(
+            &format!("{what} in a user name"),
+            &raw_post(api, "/api/users/register", bob, &user).await,
+            400,
+            "VALIDATION_ERROR",
+        );
+    }
+    let newline = format!(r#"{{"name":"{} two\nlines","eventDate":"{date}","totalSeats":5}}"#, w.tag);
+    refused(
+        "a line break in an event name",
+        &raw_post(api, "/api/events", admin, &newline).await,
+        400,
+        "VALIDATION_ERROR",
+    );
 }
 
 /// Strings that try to be something else wherever an id goes: SQL and NoSQL injection, paths,

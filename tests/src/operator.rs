@@ -124,6 +124,30 @@ impl Operator<'_> {
 }
 
 impl Operator<'_> {
+    /// Writes an item that sits in LockExpiryIndex in the same bucket as `lock_id`, ahead of it
+    /// (an older `expiresAt`), but is no hold the code can read: `seats` is text, as a careless
+    /// hand edit might leave it. Returns its sort key.
+    pub async fn write_broken_stale_item(&self, event_id: &str, lock_id: &str) -> String {
+        let at = HoldRef::parse_lock_id(lock_id).expect("a lock id");
+        let sk = format!("HOLD#broken-{}", ulid::Ulid::new());
+        self.client
+            .put_item()
+            .table_name(self.table)
+            .item("PK", s(keys::event_pk(&self::event_id(event_id))))
+            .item("SK", s(sk.clone()))
+            .item("entity", s("HOLD"))
+            .item("lockId", s("lk_broken"))
+            .item("eventId", s(event_id))
+            .item("seats", s("two"))
+            .item("lockStatus", s("ACTIVE"))
+            .item("expiresAt", s(ago(3600)))
+            .item("lockExpiryBucket", s(ExpiryKind::Lock.bucket_for(&at.hash)))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("write broken item: {e:?}"));
+        sk
+    }
+
     /// Sets an event's `eventDate` (e.g. into the past, closing it), and the copy of it in the
     /// EventListIndex sort key, as the table design says an edit of the date must.
     pub async fn set_event_date(&self, event_id: &str, at: &str) {

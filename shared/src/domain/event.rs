@@ -49,8 +49,16 @@ impl NewEvent {
         if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
             return Err(Error::validation(format!("name must be 1 to {NAME_MAX_CHARS} characters")));
         }
+        if super::has_control_characters(name, false) {
+            return Err(Error::validation("name must not contain control characters"));
+        }
         if description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX_CHARS) {
             return Err(Error::validation(format!("description must be at most {DESCRIPTION_MAX_CHARS} characters")));
+        }
+        if description.is_some_and(|d| super::has_control_characters(d, true)) {
+            return Err(Error::validation(
+                "description must not contain control characters other than line breaks and tabs",
+            ));
         }
         let date = Timestamp::parse(event_date).ok_or_else(|| {
             Error::validation("eventDate must be an ISO-8601 timestamp such as 2030-01-29T19:30:00.000Z")

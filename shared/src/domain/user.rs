@@ -37,6 +37,9 @@ pub fn validate_name(name: &str) -> Result<String, Error> {
     if n == 0 || n > NAME_MAX_CHARS {
         return Err(Error::validation(format!("name must be 1 to {NAME_MAX_CHARS} characters")));
     }
+    if super::has_control_characters(name, false) {
+        return Err(Error::validation("name must not contain control characters"));
+    }
     Ok(name.to_string())
 }
 

@@ -78,6 +78,9 @@ pub struct Report {
     pub events_skipped: u64,
     /// Writes that failed (after retries); they are retried by the next run.
     pub failures: u64,
+    /// Stale items that could not be read as holds (hand edits, bugs): logged with their keys and
+    /// skipped, every run, until a person mends or removes them. The rest of the sweep goes on.
+    pub unreadable_items: u64,
     /// False if the run stopped at its deadline and left work for the next run.
     pub complete: bool,
 }
@@ -103,6 +106,9 @@ impl Report {
         }
         if self.failures > 0 {
             line += &format!("; {} writes failed (logged) and are retried by the next run", self.failures);
+        }
+        if self.unreadable_items > 0 {
+            line += &format!("; {} unreadable items skipped (logged with their keys)", self.unreadable_items);
         }
         if !self.complete {
             line += "; stopped at its deadline, the next run continues";
@@ -135,6 +141,7 @@ pub fn log_summary(job: &str, report: &Report) {
         already_handled = report.already_handled,
         events_skipped = report.events_skipped,
         failures = report.failures,
+        unreadable_items = report.unreadable_items,
         complete = report.complete,
         "job finished"
     );

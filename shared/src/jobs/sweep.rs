@@ -70,6 +70,10 @@ pub(crate) async fn sweep(store: &Store, kind: ExpiryKind, now: Timestamp, budge
                 ExpiryKind::Lock => report.locks_found += page.holds.len() as u64,
                 ExpiryKind::Booking => report.bookings_found += page.holds.len() as u64,
             }
+            for bad in &page.unreadable {
+                report.unreadable_items += 1;
+                tracing::error!(kind = ?kind, key = %bad.key, reason = %bad.reason, "skipped an unreadable stale hold; it needs a person");
+            }
             let outcomes: Vec<_> = stream::iter(page.holds)
                 .map(|hold| async move {
                     let outcome = expire_one(store, kind, &hold, now).await;

@@ -37,7 +37,24 @@ impl StaleHold {
 /// One page of stale holds from one bucket.
 pub struct StalePage {
     pub holds: Vec<StaleHold>,
+    /// Items of the page that are not holds this code can expire (a hand edit, a bug): skipped,
+    /// so one bad item cannot stop the rest of its bucket.
+    pub unreadable: Vec<Unreadable>,
     pub next: Option<Item>,
+}
+
+/// An item a job found and could not read: its key and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    pub key: String,
+    pub reason: String,
+}
+
+impl Unreadable {
+    fn of(item: &Item, reason: impl std::fmt::Display) -> Self {
+        let part = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or("?");
+        Unreadable { key: format!("{} / {}", part("PK"), part("SK")), reason: reason.to_string() }
+    }
 }
 
 /// Did this run make the change, or had someone else (or a user) already moved the hold on?
@@ -72,8 +89,16 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::sdk)?;
-        let holds = page.items().iter().map(|i| from_item(i.clone())).collect::<Result<Vec<StaleHold>, _>>()?;
-        Ok(StalePage { holds, next: page.last_evaluated_key })
+        let (mut holds, mut unreadable) = (Vec::new(), Vec::new());
+        for item in page.items() {
+            let hold =
+                from_item::<StaleHold>(item.clone()).map_err(StoreError::from).and_then(|h| h.hold_ref().map(|_| h));
+            match hold {
+                Ok(hold) => holds.push(hold),
+                Err(e) => unreadable.push(Unreadable::of(item, crate::error::chain(&e))),
+            }
+        }
+        Ok(StalePage { holds, unreadable, next: page.last_evaluated_key })
     }
 
     /// ACTIVE -> EXPIRED and the seats back, if the lock is still ACTIVE and past `expiresAt`.
@@ -154,7 +179,8 @@ impl Store {
         }
     }
 
-    /// One page of event ids, soonest first.
+    /// One page of event ids, soonest first; an item of the event list whose key is not an
+    /// event's is logged and skipped.
     pub async fn event_ids_page(
         &self,
         start: Option<Item>,
@@ -166,14 +192,17 @@ impl Store {
             pk: String,
         }
         let page = self.event_list_page(start, limit).await?;
-        let ids = page
-            .items()
-            .iter()
-            .map(|i| {
-                let pk = from_item::<Keys>(i.clone())?.pk;
-                keys::event_id_of(&pk).ok_or_else(|| StoreError::Invalid(format!("not an event key: {pk:?}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut ids = Vec::new();
+        for item in page.items() {
+            let pk = from_item::<Keys>(item.clone()).ok().map(|k| k.pk);
+            match pk.as_deref().and_then(keys::event_id_of) {
+                Some(id) => ids.push(id),
+                None => {
+                    let bad = Unreadable::of(item, "not an event's key");
+                    tracing::error!(key = %bad.key, "skipped an item of the event list that is not an event");
+                }
+            }
+        }
         Ok((ids, page.last_evaluated_key))
     }
 }

@@ -12,7 +12,11 @@ const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:JwtSecre
 /// The SDK configuration the functions build (`booking_shared::aws`), pointed at `endpoint`.
 fn sdk(endpoint: &str) -> aws_types::SdkConfig {
     let env = vars(&[("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")]);
-    booking_shared::aws::sdk_config(&|k: &str| env.get(k).cloned()).unwrap().into_builder().endpoint_url(endpoint).build()
+    booking_shared::aws::sdk_config(&|k: &str| env.get(k).cloned())
+        .unwrap()
+        .into_builder()
+        .endpoint_url(endpoint)
+        .build()
 }
 
 fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {

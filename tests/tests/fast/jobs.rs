@@ -353,6 +353,33 @@ async fn a_failed_expiry_is_reported_and_retried_by_the_next_run() {
     assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 10);
 }
 
+/// A broken item at the head of a bucket (a hand edit) is logged, counted and skipped: the
+/// stale lock behind it in the same bucket is still expired, by this run and by the next.
+#[tokio::test]
+async fn an_unreadable_item_does_not_stop_its_bucket() {
+    let h = Harness::new().await;
+    let api = h.api();
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event(&admin, 10).await;
+    let lock = api.lock(&token, &event_id, 3, "behind-a-broken-one").await;
+    lock.expect(201);
+    let lock_id = id(lock.data());
+    h.operator().expire_lock_deadline(&lock_id).await;
+    h.operator().write_broken_stale_item(&event_id, &lock_id).await;
+
+    let report = jobs::lock_expiry::run(h.store(), Timestamp::now(), budget()).await;
+    assert_eq!((report.locks_expired, report.seats_restored, report.unreadable_items), (1, 3, 1), "{report:?}");
+    assert_eq!(report.failures, 0, "the rest of the sweep went on: {report:?}");
+    assert!(report.summary().contains("1 unreadable items skipped"), "{}", report.summary());
+    assert_eq!(api.status(&token, "locks", &lock_id).await, "EXPIRED");
+    let event = api.get(&format!("/api/events/{event_id}"), Some(&token)).await;
+    assert_eq!(event.data()["availableSeats"], 10, "the seats came back");
+    // Still there, still skipped, every run, until a person mends it.
+    let again = jobs::lock_expiry::run(h.store(), Timestamp::now(), budget()).await;
+    assert_eq!((again.locks_expired, again.unreadable_items, again.failures), (0, 1, 0), "{again:?}");
+}
+
 /// A run out of time stops taking work, says so, and the next run finishes.
 #[tokio::test]
 async fn a_run_out_of_time_leaves_the_rest_for_the_next() {
