@@ -43,6 +43,8 @@ pub enum Error {
     IdempotencyKeyReused(String),
     #[error("the body is larger than 64 KiB")]
     PayloadTooLarge,
+    #[error("too many failed logins for this email; try again in {retry_after_seconds} seconds")]
+    TooManyAttempts { retry_after_seconds: i64 },
     /// Anything the caller cannot fix. What failed, and why (the source), are logged, never sent.
     #[error("{context}")]
     Internal {
@@ -72,6 +74,7 @@ impl Error {
             Error::BookingNotPending(_) => ("BOOKING_NOT_PENDING", StatusCode::CONFLICT),
             Error::IdempotencyKeyReused(_) => ("IDEMPOTENCY_KEY_REUSED", StatusCode::UNPROCESSABLE_ENTITY),
             Error::PayloadTooLarge => ("PAYLOAD_TOO_LARGE", StatusCode::PAYLOAD_TOO_LARGE),
+            Error::TooManyAttempts { .. } => ("TOO_MANY_ATTEMPTS", StatusCode::TOO_MANY_REQUESTS),
             Error::Internal { .. } => ("INTERNAL", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }

@@ -15,6 +15,8 @@ use crate::ADMIN_EMAIL;
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -28,11 +30,24 @@ impl Reply {
             text.as_bytes().to_vec()
         };
         let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(&bytes) }));
-        Reply { status, body }
+        let headers = answer["headers"]
+            .as_object()
+            .map(|h| h.iter().map(|(k, v)| (k.to_lowercase(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
+        Reply { status, body, headers }
     }
 
     pub fn data(&self) -> &Value {
         &self.body["data"]
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// A reply made of a value (a job's report), for tables that list replies.
+    pub fn of(status: u16, body: Value) -> Reply {
+        Reply { status, body, headers: Vec::new() }
     }
 
     pub fn code(&self) -> &str {
@@ -57,6 +72,11 @@ impl Reply {
 }
 
 /// A request body: JSON, or raw bytes for malformed-input tests.
+/// Header names lower-cased, values as text.
+pub fn header_list(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers.iter().map(|(k, v)| (k.as_str().to_lowercase(), v.to_str().unwrap_or_default().to_string())).collect()
+}
+
 pub enum Payload {
     None,
     Json(Value),
@@ -93,9 +113,10 @@ impl Api {
                 };
                 let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
                 let status = resp.status().as_u16();
+                let headers = header_list(resp.headers());
                 let text = resp.text().await.unwrap_or_default();
                 let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text }));
-                Reply { status, body }
+                Reply { status, body, headers }
             }
         }
     }

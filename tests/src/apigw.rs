@@ -70,7 +70,12 @@ pub(crate) async fn call_in_process(
     }
     .expect("handlers answer every request with a response");
     let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_lowercase(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
     let body = serde_json::from_slice(resp.body().as_ref())
         .unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(resp.body().as_ref()) }));
-    Reply { status, body }
+    Reply { status, body, headers }
 }

@@ -256,7 +256,41 @@ pub async fn hostile(api: &Api, db: &Operator<'_>, signing_key: &[u8]) {
     assert_eq!(Snapshot::take(api, db, &w).await, before, "idempotency keys changed something");
     tokens(api, &w, signing_key).await;
     assert_eq!(Snapshot::take(api, db, &w).await, before, "tokens changed something");
+    // Last: it registers a user of its own and leaves failure counts, so only what the API
+    // shows of the world is compared.
+    guesses(api, &w).await;
+    assert_eq!(Snapshot::take(api, db, &w).await.api, before.api, "password guessing changed something");
     assert_eq!(Api::assert_invariant(&api.inventory(&w.admin, &w.event_id).await), 2);
+}
+
+/// Password guessing. Five failed logins for one email inside 15 minutes close its logins:
+/// `429 TOO_MANY_ATTEMPTS` with `Retry-After`, for a registered email and an unknown one alike
+/// (the same answers, so the throttle tells nobody which emails exist), for the right password
+/// too, and in any case of the address. Other emails log in as before.
+pub async fn guesses(api: &Api, w: &World) {
+    let login = |email: String, password: &'static str| async move {
+        api.post("/api/users/login", json!({"email": email, "password": password}), None).await
+    };
+    let known = format!("{}-guessed@example.com", w.tag);
+    let registered = json!({"name": "Guessed", "email": known, "password": "secret1"});
+    api.post("/api/users/register", registered, None).await.expect(201);
+    let unknown = format!("{}-nobody@example.com", w.tag);
+    let mut answers = Vec::new();
+    for email in [&known, &unknown] {
+        for guess in ["guess-1", "guess-2", "guess-3", "guess-4", "guess-5"] {
+            refused(&format!("{guess} for {email}"), &login(email.clone(), guess).await, 401, "INVALID_CREDENTIALS");
+        }
+        let throttled = login(email.clone(), "guess-6").await;
+        refused(&format!("a sixth guess for {email}"), &throttled, 429, "TOO_MANY_ATTEMPTS");
+        let wait: i64 = throttled.header("retry-after").and_then(|v| v.parse().ok()).expect("a Retry-After in seconds");
+        assert!((1..=900).contains(&wait), "Retry-After {wait}");
+        let message = throttled.body["error"]["message"].as_str().unwrap_or_default();
+        answers.push(message.replace(|c: char| c.is_ascii_digit(), "#"));
+    }
+    assert_eq!(answers[0], answers[1], "registered and unknown emails are throttled with the same words");
+    refused("the right password while throttled", &login(known.clone(), "secret1").await, 429, "TOO_MANY_ATTEMPTS");
+    refused("another case of the address", &login(known.to_uppercase(), "secret1").await, 429, "TOO_MANY_ATTEMPTS");
+    api.new_user().await; // registers and logs in: other emails are not throttled
 }
 
 async fn raw_post(api: &Api, path: &str, token: &str, body: &str) -> Reply {

@@ -75,6 +75,6 @@ pub async fn per_operation() -> Vec<Row> {
     counter.reset_counts();
     let report = jobs.run("lock-expiry").await;
     assert_eq!(report["locksExpired"], 1, "{report}");
-    count("lock-expiry run expiring 1 lock", &Reply { status: 200, body: report });
+    count("lock-expiry run expiring 1 lock", &Reply::of(200, report));
     rows
 }

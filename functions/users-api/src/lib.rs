@@ -54,19 +54,41 @@ struct Login {
     password: String,
 }
 
+/// Logins are throttled per email (`user::LoginFailures`): the count is read with the user,
+/// a refused login checks no password, and registered and unknown emails are treated alike.
 async fn login(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let body: Login = http::json_body(req)?;
-    let found = match EmailKey::for_login(&body.email) {
-        Some(key) => deps.store.find_login(&key).await?,
-        None => None,
+    let now = Timestamp::now();
+    // `None` only for an address too long for any account; nothing to count it under.
+    let email = EmailKey::for_login(&body.email);
+    let (found, failures) = match &email {
+        Some(key) => {
+            let (found, failures) = tokio::join!(deps.store.find_login(key), deps.store.login_failures(key));
+            (found?, failures?)
+        }
+        None => (None, None),
     };
+    if let Some(refused) = failures.and_then(|f| f.refusal(now)) {
+        tracing::warn!(code = refused.code(), "login refused: too many failures for the email");
+        return Err(refused);
+    }
     let (found_user, hash) = match found {
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
     };
     // Unknown email and wrong password take the same time and get the same answer.
     let verified = password::verify(body.password, hash).await;
-    let found_user = found_user.filter(|_| verified).ok_or(Error::InvalidCredentials)?;
+    let Some(found_user) = found_user.filter(|_| verified) else {
+        if let Some(key) = &email {
+            deps.store.record_login_failure(key, now).await?;
+        }
+        return Err(Error::InvalidCredentials);
+    };
+    if let (Some(key), Some(_)) = (&email, failures) {
+        if let Err(e) = deps.store.clear_login_failures(key).await {
+            tracing::warn!(error = %booking_shared::error::chain(&e), "could not clear the failed-login count");
+        }
+    }
     let issued = deps.tokens.issue(&found_user)?;
     http::ok(
         StatusCode::OK,

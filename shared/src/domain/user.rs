@@ -14,6 +14,37 @@ pub enum Role {
     Admin,
 }
 
+/// Failed logins counted before logins for an email are refused.
+pub const LOGIN_FAILURE_LIMIT: u32 = 5;
+/// How long a run of failed logins counts, from its first failure.
+pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// **The login throttle.** The failed logins for one email (any case, registered or not): once
+/// [`LOGIN_FAILURE_LIMIT`] have failed within [`LOGIN_WINDOW_SECONDS`] of the first, every login
+/// for that email is refused `429 TOO_MANY_ATTEMPTS` until the window ends, the right password
+/// too (or the answer would tell which guess was right). Refused logins check no password, for
+/// registered and unknown emails alike. A login that succeeds clears the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub count: u32,
+    /// The first failure of the window.
+    pub since: Timestamp,
+}
+
+impl LoginFailures {
+    pub fn window_end(&self) -> Timestamp {
+        self.since.plus_seconds(LOGIN_WINDOW_SECONDS)
+    }
+
+    /// The refusal a login for this email gets at `now`, if any, with whole seconds to wait.
+    pub fn refusal(&self, now: Timestamp) -> Option<Error> {
+        let end = self.window_end();
+        (self.count >= LOGIN_FAILURE_LIMIT && now < end).then(|| Error::TooManyAttempts {
+            retry_after_seconds: (end.unix_seconds() - now.unix_seconds()).max(1),
+        })
+    }
+}
+
 /// A user as the API shows it (never with the password hash).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -153,6 +184,17 @@ mod tests {
         assert!(validate_name("   ").is_err());
         assert!(validate_name(&"é".repeat(100)).is_ok());
         assert!(validate_name(&"é".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn the_fifth_failure_inside_the_window_closes_logins_until_it_ends() {
+        let since = Timestamp::now();
+        let failures = |count| LoginFailures { count, since };
+        assert!(failures(4).refusal(since.plus_seconds(60)).is_none(), "four failures: logins go on");
+        let refused = failures(5).refusal(since.plus_seconds(60)).expect("five failures: refused");
+        assert!(matches!(refused, Error::TooManyAttempts { retry_after_seconds: 840 }), "{refused:?}");
+        assert!(failures(9).refusal(since.plus_seconds(LOGIN_WINDOW_SECONDS - 1)).is_some());
+        assert!(failures(9).refusal(since.plus_seconds(LOGIN_WINDOW_SECONDS)).is_none(), "the window ended");
     }
 }
 

@@ -104,7 +104,12 @@ pub fn error_response(e: &Error) -> Response<Body> {
             other.to_string()
         }
     };
-    json_response(status, json!({ "success": false, "error": { "code": code, "message": message } }))
+    let mut response = json_response(status, json!({ "success": false, "error": { "code": code, "message": message } }));
+    if let Error::TooManyAttempts { retry_after_seconds } = e {
+        let value = HeaderValue::from(*retry_after_seconds);
+        response.headers_mut().insert(lambda_http::http::header::RETRY_AFTER, value);
+    }
+    response
 }
 
 pub fn respond(result: Result<Response<Body>, Error>) -> Response<Body> {

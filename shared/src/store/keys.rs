@@ -39,6 +39,12 @@ pub fn email_pk(email: &EmailKey) -> String {
 }
 pub const EMAIL_SK: &str = "EMAIL";
 
+/// Failed logins for one email (any case), registered or not: see `domain::user::LoginFailures`.
+pub fn login_failures_pk(email: &EmailKey) -> String {
+    format!("LOGIN#{}", email.as_str())
+}
+pub const LOGIN_FAILURES_SK: &str = "FAILURES";
+
 /// Idempotency key scope: one item per (caller, key), whichever event it was used for.
 pub fn idempotency_pk(user_id: &UserId, hash: &str) -> String {
     format!("IDEMPOTENCY#{user_id}#{hash}")

@@ -1,13 +1,18 @@
 //! Users: registration claims the email address and creates the user in one transaction.
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-use super::items::{from_item, key, to_item, EmailItem, UserItem};
+use super::items::{from_item, key, n, s, to_item, ts, EmailItem, UserItem};
 use super::keys;
 use super::write::WriteError;
 use super::{Store, StoreError};
 use crate::domain::ids::UserId;
-use crate::domain::user::{self, EmailKey, User};
+use crate::domain::user::{self, EmailKey, LoginFailures, User, LOGIN_WINDOW_SECONDS};
+use crate::time::Timestamp;
 use crate::Error;
+
+/// How long a login-failure count outlives its window before DynamoDB's TTL may delete it
+/// (deletion is lazy; the window is always judged by its timestamps, never by the item's presence).
+const LOGIN_FAILURES_KEPT_SECONDS: i64 = LOGIN_WINDOW_SECONDS + 24 * 3600;
 
 impl Store {
     /// Refused (`user::refused_registration`) if the address, in any case, is already claimed.
@@ -80,5 +85,75 @@ impl Store {
             .await
             .map_err(StoreError::sdk)?;
         out.item.map(from_item).transpose()
+    }
+
+    /// The failed logins counted for `email`, if any (a consistent read).
+    pub async fn login_failures(&self, email: &EmailKey) -> Result<Option<LoginFailures>, Error> {
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            failures: u32,
+            since: Timestamp,
+        }
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key(keys::login_failures_pk(email), keys::LOGIN_FAILURES_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let stored: Option<Stored> = out.item.map(from_item).transpose().map_err(StoreError::from)?;
+        Ok(stored.map(|s| LoginFailures { count: s.failures, since: s.since }))
+    }
+
+    /// Counts a failed login for `email` at `now`: one more in the open window, or the first of a
+    /// new one. Each is one conditional `UpdateItem`; a concurrent failure that opened a window
+    /// first sends this one back to counting in it.
+    pub async fn record_login_failure(&self, email: &EmailKey, now: Timestamp) -> Result<(), Error> {
+        let cutoff = now.plus_seconds(-LOGIN_WINDOW_SECONDS);
+        let expires = n(now.plus_seconds(LOGIN_FAILURES_KEPT_SECONDS).unix_seconds());
+        let update = || {
+            self.client()
+                .update_item()
+                .table_name(self.table())
+                .set_key(Some(key(keys::login_failures_pk(email), keys::LOGIN_FAILURES_SK)))
+                .expression_attribute_values(":cutoff", ts(cutoff))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":expires", expires.clone())
+        };
+        for _ in 0..3 {
+            let count = update()
+                .update_expression("SET failures = failures + :one, expiresAtEpoch = :expires")
+                .condition_expression("attribute_exists(PK) AND since > :cutoff");
+            match self.update(count).await {
+                Ok(_) => return Ok(()),
+                Err(WriteError::Store(e)) => return Err(e.into()),
+                Err(WriteError::Refused(_)) => {}
+            }
+            let open = update()
+                .update_expression("SET entity = :entity, failures = :one, since = :now, expiresAtEpoch = :expires")
+                .condition_expression("attribute_not_exists(PK) OR since <= :cutoff")
+                .expression_attribute_values(":entity", s("LOGIN_FAILURES"))
+                .expression_attribute_values(":now", ts(now));
+            match self.update(open).await {
+                Ok(_) => return Ok(()),
+                Err(WriteError::Store(e)) => return Err(e.into()),
+                Err(WriteError::Refused(_)) => {}
+            }
+        }
+        Err(Error::internal_message("the login-failure count kept changing"))
+    }
+
+    /// Forgets the failed logins of `email` (after a login succeeded).
+    pub async fn clear_login_failures(&self, email: &EmailKey) -> Result<(), Error> {
+        self.client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key(keys::login_failures_pk(email), keys::LOGIN_FAILURES_SK)))
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        Ok(())
     }
 }
