@@ -454,7 +454,8 @@ pub async fn bodies(api: &Api, w: &World) {
             format!(r#"{{"name":"{} {what}","description":"a{escaped}b","eventDate":"{date}","totalSeats":5}}"#, w.tag);
         let r = raw_post(api, "/api/events", admin, &described).await;
         refused(&format!("{what} in an event description"), &r, 400, "VALIDATION_ERROR");
-        let user = format!(r#"{{"name":"{0} {what}{escaped}end","email":"{0}-{what}@x.io","password":"secret1"}}"#, w.tag);
+        let user =
+            format!(r#"{{"name":"{0} {what}{escaped}end","email":"{0}-{what}@x.io","password":"secret1"}}"#, w.tag);
         refused(
             &format!("{what} in a user name"),
             &raw_post(api, "/api/users/register", bob, &user).await,

@@ -81,7 +81,8 @@ async fn cancel(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, 
 async fn get(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
     let caller = http::caller(deps, req)?;
     let hold = deps.store.get_hold(&booking_ref(id)?).await?;
-    let booking = hold.filter(|h| h.visible_to(&caller)).and_then(|h| h.booking).ok_or(Error::NotFound("booking"))?;
+    let hold = http::visible_hold(deps, &caller, hold).await?;
+    let booking = hold.and_then(|h| h.booking).ok_or(Error::NotFound("booking"))?;
     http::ok(StatusCode::OK, &booking)
 }
 

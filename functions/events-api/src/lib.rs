@@ -41,7 +41,7 @@ struct CreateEvent {
 }
 
 async fn create(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
-    http::admin(deps, req)?;
+    http::admin(deps, req).await?;
     let body: CreateEvent = http::json_body(req)?;
     let now = Timestamp::now();
     let new = NewEvent::validate(&body.name, body.description.as_deref(), &body.event_date, body.total_seats, now)?;
@@ -62,7 +62,7 @@ async fn get(deps: &Deps, id: &str) -> Result<Response<Body>, Error> {
 }
 
 async fn inventory(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
-    http::admin(deps, req)?;
+    http::admin(deps, req).await?;
     let census = deps.store.census(&event_id(id)?, Timestamp::now()).await?;
     http::ok(StatusCode::OK, &census.ok_or(Error::NotFound("event"))?.view())
 }

@@ -84,7 +84,7 @@ async fn get_lock(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>
         Some(lock) => deps.store.get_hold(&lock).await?,
         None => None,
     };
-    let hold = hold.filter(|h| h.visible_to(&caller)).ok_or(Error::NotFound("lock"))?;
+    let hold = http::visible_hold(deps, &caller, hold).await?.ok_or(Error::NotFound("lock"))?;
     http::ok(StatusCode::OK, &hold.lock)
 }
 

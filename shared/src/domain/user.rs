@@ -14,6 +14,16 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+}
+
 /// Failed logins counted before logins for an email are refused.
 pub const LOGIN_FAILURE_LIMIT: u32 = 5;
 /// How long a run of failed logins counts, from its first failure.
@@ -39,9 +49,8 @@ impl LoginFailures {
     /// The refusal a login for this email gets at `now`, if any, with whole seconds to wait.
     pub fn refusal(&self, now: Timestamp) -> Option<Error> {
         let end = self.window_end();
-        (self.count >= LOGIN_FAILURE_LIMIT && now < end).then(|| Error::TooManyAttempts {
-            retry_after_seconds: (end.unix_seconds() - now.unix_seconds()).max(1),
-        })
+        (self.count >= LOGIN_FAILURE_LIMIT && now < end)
+            .then(|| Error::TooManyAttempts { retry_after_seconds: (end.unix_seconds() - now.unix_seconds()).max(1) })
     }
 }
 

@@ -104,7 +104,8 @@ pub fn error_response(e: &Error) -> Response<Body> {
             other.to_string()
         }
     };
-    let mut response = json_response(status, json!({ "success": false, "error": { "code": code, "message": message } }));
+    let mut response =
+        json_response(status, json!({ "success": false, "error": { "code": code, "message": message } }));
     if let Error::TooManyAttempts { retry_after_seconds } = e {
         let value = HeaderValue::from(*retry_after_seconds);
         response.headers_mut().insert(lambda_http::http::header::RETRY_AFTER, value);
@@ -175,13 +176,38 @@ pub fn caller(deps: &Deps, req: &Request) -> Result<Caller, Error> {
     deps.tokens.verify(token.trim())
 }
 
-/// The caller, who must be an admin.
-pub fn admin(deps: &Deps, req: &Request) -> Result<Caller, Error> {
-    let caller = caller(deps, req)?;
+/// The caller, who must be an admin now: the role stored on the user decides, not the one the
+/// token was issued with, so a demotion bites on the next request (one `GetItem`).
+pub async fn admin(deps: &Deps, req: &Request) -> Result<Caller, Error> {
+    let caller = with_stored_role(deps, caller(deps, req)?).await?;
     if !caller.is_admin() {
         return Err(Error::Forbidden("this route is for admins only".into()));
     }
     Ok(caller)
+}
+
+/// `hold` if `caller` may see it: its owner, or an admin now (the stored role, read only when
+/// the record is someone else's).
+pub async fn visible_hold(
+    deps: &Deps,
+    caller: &Caller,
+    hold: Option<crate::domain::hold::Hold>,
+) -> Result<Option<crate::domain::hold::Hold>, Error> {
+    match hold {
+        Some(h) if h.lock.user_id != caller.user_id => {
+            let now = with_stored_role(deps, caller.clone()).await?;
+            Ok(Some(h).filter(|h| h.visible_to(&now)))
+        }
+        other => Ok(other),
+    }
+}
+
+/// `caller` with the role stored on the user now (for reads an admin may make of others'
+/// records). A user that no longer exists has no rights: `401`.
+pub async fn with_stored_role(deps: &Deps, caller: Caller) -> Result<Caller, Error> {
+    let user = deps.store.get_user(&caller.user_id).await?;
+    let user = user.ok_or_else(|| Error::Unauthorized("the token's user no longer exists".into()))?;
+    Ok(Caller { role: user.role, ..caller })
 }
 
 /// `?limit=` (1..=100, default 20) and `?cursor=`.

@@ -26,6 +26,7 @@ pub enum Operation {
     PayBooking,
     CancelBooking,
     RunRecovery,
+    SetUserRole,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/api/bookings/{id}/pay", "bookings-api", Op::PayBooking),
     r("POST", "/api/bookings/{id}/cancel", "bookings-api", Op::CancelBooking),
     r("POST", "/api/admin/recovery", "admin-api", Op::RunRecovery),
+    r("PUT", "/api/admin/users/{id}/role", "admin-api", Op::SetUserRole),
 ];
 
 /// Serves API Gateway's `$default` route: paths that no route names.

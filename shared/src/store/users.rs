@@ -87,6 +87,27 @@ impl Store {
         out.item.map(from_item).transpose()
     }
 
+    /// Sets a user's role (an admin's `PUT /api/admin/users/{id}/role`, the `grant-admin`
+    /// command): one conditional `UpdateItem` that returns the user as it now is; `None` if there
+    /// is no such user. Admin routes read the role from here at every request.
+    pub async fn set_role(&self, user_id: &UserId, role: user::Role) -> Result<Option<User>, Error> {
+        let request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(keys::user_pk(user_id), keys::USER_SK)))
+            .update_expression("SET #role = :role")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":role", s(role.as_str()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        match self.update(request).await {
+            Ok(item) => Ok(Some(from_item::<UserItem>(item).map_err(StoreError::from)?.user())),
+            Err(WriteError::Refused(_)) => Ok(None),
+            Err(WriteError::Store(e)) => Err(e.into()),
+        }
+    }
+
     /// The failed logins counted for `email`, if any (a consistent read).
     pub async fn login_failures(&self, email: &EmailKey) -> Result<Option<LoginFailures>, Error> {
         #[derive(serde::Deserialize)]

@@ -14,5 +14,7 @@ mod hostile;
 mod jobs;
 /// DynamoDB requests per operation, counted on the wire.
 mod requests;
+/// Who is an admin, and when a role change takes effect.
+mod roles;
 /// One set of routes and one table everywhere they are written down.
 mod routes;
