@@ -97,6 +97,7 @@ pub fn error_response(e: &Error) -> Response<Body> {
     let message = match e {
         Error::Internal { .. } => {
             tracing::error!(error = %chain(e), "internal error");
+            crate::telemetry::emit_metrics(&[(crate::telemetry::INTERNAL_ERRORS, 1)]);
             "internal error".to_string()
         }
         other => {
@@ -107,6 +108,7 @@ pub fn error_response(e: &Error) -> Response<Body> {
     let mut response =
         json_response(status, json!({ "success": false, "error": { "code": code, "message": message } }));
     if let Error::TooManyAttempts { retry_after_seconds } = e {
+        crate::telemetry::emit_metrics(&[(crate::telemetry::LOGINS_THROTTLED, 1)]);
         let value = HeaderValue::from(*retry_after_seconds);
         response.headers_mut().insert(lambda_http::http::header::RETRY_AFTER, value);
     }

@@ -90,6 +90,19 @@ impl Report {
         Report { complete: true, ..Report::default() }
     }
 
+    /// The run as CloudWatch metrics (`telemetry::emit_metrics`); `template.yaml` alarms on
+    /// `JobFailures` and `UnreadableItems`.
+    pub fn metrics(&self) -> Vec<(&'static str, i64)> {
+        vec![
+            ("JobFailures", self.failures as i64),
+            ("UnreadableItems", self.unreadable_items as i64),
+            ("EventsSkipped", self.events_skipped as i64),
+            ("EventsRepaired", self.events_repaired as i64),
+            ("SeatsRestored", self.seats_restored),
+            ("RunIncomplete", i64::from(!self.complete)),
+        ]
+    }
+
     /// One human line, e.g. for CloudFormation's `Reason`.
     pub fn summary(&self) -> String {
         let mut line = format!(
@@ -145,6 +158,7 @@ pub fn log_summary(job: &str, report: &Report) {
         complete = report.complete,
         "job finished"
     );
+    crate::telemetry::emit_metrics(&report.metrics());
 }
 
 /// Turns a run's report into the invocation's result: failures make the invocation fail, so

@@ -12,6 +12,8 @@ mod config;
 mod hostile;
 /// Expiry, recovery, duplicate and racing runs, injected conflicts, the CloudFormation answer.
 mod jobs;
+/// What operations relies on: alarms on emitted metrics, least-privilege IAM, CORS in prod.
+mod operations;
 /// DynamoDB requests per operation, counted on the wire.
 mod requests;
 /// Who is an admin, and when a role change takes effect.
