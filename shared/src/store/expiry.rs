@@ -91,8 +91,7 @@ impl Store {
             .map_err(StoreError::sdk)?;
         let (mut holds, mut unreadable) = (Vec::new(), Vec::new());
         for item in page.items() {
-            let hold =
-                from_item::<StaleHold>(item.clone()).map_err(StoreError::from).and_then(|h| h.hold_ref().map(|_| h));
+            let hold = from_item::<StaleHold>(item.clone()).and_then(|h| h.hold_ref().map(|_| h));
             match hold {
                 Ok(hold) => holds.push(hold),
                 Err(e) => unreadable.push(Unreadable::of(item, crate::error::chain(&e))),

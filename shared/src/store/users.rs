@@ -102,7 +102,7 @@ impl Store {
             .expression_attribute_values(":role", s(role.as_str()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
         match self.update(request).await {
-            Ok(item) => Ok(Some(from_item::<UserItem>(item).map_err(StoreError::from)?.user())),
+            Ok(item) => Ok(Some(from_item::<UserItem>(item)?.user())),
             Err(WriteError::Refused(_)) => Ok(None),
             Err(WriteError::Store(e)) => Err(e.into()),
         }
@@ -124,7 +124,7 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::sdk)?;
-        let stored: Option<Stored> = out.item.map(from_item).transpose().map_err(StoreError::from)?;
+        let stored: Option<Stored> = out.item.map(from_item).transpose()?;
         Ok(stored.map(|s| LoginFailures { count: s.failures, since: s.since }))
     }
 
