@@ -9,7 +9,10 @@ For every AWS::Serverless::Function of template.yaml, the built template
     function ships another's binary);
   - well inside Lambda's limits once zipped as `sam deploy` zips it: 50 MB zipped for a direct
     upload (sam uploads through S3, whose limit is higher, but staying under it keeps every path
-    open) and 250 MB unzipped.
+    open) and 250 MB unzipped;
+  - within the project's own budget: at most 10,000,000 bytes (README "Function binaries"). What
+    a function links is cold-start time (Lambda downloads and maps it); a dependency that brings
+    back a second TLS stack or the SDK's config crates fails here, not in production.
 Prints one row per function; exits 1 on the first kind of failure it finds (after printing all).
 
 Run with the repository's venv (it has PyYAML): .venv/bin/python infra/check_sam_build.py x86_64
@@ -27,6 +30,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD = ROOT / ".aws-sam" / "build"
 ZIPPED_LIMIT = 50 * 1000 * 1000
 UNZIPPED_LIMIT = 250 * 1000 * 1000
+BUDGET = 10_000_000
 # ELF e_machine values.
 MACHINES = {"x86_64": 0x3E, "arm64": 0xB7}
 
@@ -106,6 +110,8 @@ def main():
             failures.append(f"{name}: {zipped} bytes zipped, over Lambda's {ZIPPED_LIMIT}")
         if len(data) >= UNZIPPED_LIMIT:
             failures.append(f"{name}: {len(data)} bytes unzipped, over Lambda's {UNZIPPED_LIMIT}")
+        if len(data) > BUDGET:
+            failures.append(f"{name}: {len(data)} bytes, over the project's budget of {BUDGET}")
     extra = sorted(set(built) - set(source))
     if extra:
         failures.append(f"built template has functions template.yaml does not: {', '.join(extra)}")
