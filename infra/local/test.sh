@@ -13,7 +13,13 @@
 #   6. OpenAPI-driven fuzzing of that stack (infra/local/fuzz.sh: schemathesis, fixed seed)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Each step is announced with how long the one before it took (and the whole run at the end),
+# the figures the README's "Last full run" quotes.
+started=$SECONDS last=$SECONDS last_name="set-up"
+took() { printf '\033[1m    (%s: %d s)\033[0m\n' "$last_name" $((SECONDS - last)); }
+step() { took; last=$SECONDS last_name="$*"; printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+finished() { took; printf '\033[1m    (whole test command: %d s)\033[0m\n' $((SECONDS - started)); }
+trap finished EXIT
 
 bash infra/local/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
@@ -52,7 +58,7 @@ log=target/local-stack-test.log
 API_PORT=$API_PORT DYNAMODB_PORT=$DYNAMODB_PORT STACK_NO_RELOAD=1 TABLE_NAME=booking-e2e \
   bash infra/local/stack.sh >"$log" 2>&1 &
 stack=$!
-trap 'kill -TERM $stack 2>/dev/null; wait $stack 2>/dev/null || true' EXIT
+trap 'kill -TERM $stack 2>/dev/null; wait $stack 2>/dev/null || true; finished' EXIT
 # Ready means it answers: GET /api/events through the router, a function and DynamoDB Local.
 ready_url="http://127.0.0.1:$API_PORT/api/events"
 answers() { [ "$(curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$ready_url")" = 200 ]; }
