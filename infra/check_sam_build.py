@@ -118,7 +118,10 @@ def main():
     if failures:
         print("\n".join(["check-sam-build: FAILED"] + failures), file=sys.stderr)
         sys.exit(1)
-    print(f"check-sam-build: {len(source)} functions, each its own {arch} bootstrap, zipped under {ZIPPED_LIMIT} bytes")
+    print(
+        f"check-sam-build: {len(source)} functions, each its own {arch} bootstrap of at most {BUDGET} bytes,"
+        f" zipped under {ZIPPED_LIMIT} bytes"
+    )
 
 
 if __name__ == "__main__":
