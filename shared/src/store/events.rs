@@ -92,16 +92,7 @@ impl Store {
     }
 
     pub(crate) async fn event_item(&self, id: &EventId) -> Result<Option<EventItem>, StoreError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key(keys::event_pk(id), keys::EVENT_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        out.item.map(from_item).transpose()
+        self.read(key(keys::event_pk(id), keys::EVENT_SK)).await
     }
 
     /// Soonest first. The index holds keys only (so seat changes never write to it); the page's

@@ -107,16 +107,7 @@ impl Store {
     }
 
     pub(crate) async fn hold_item(&self, hold: &HoldRef) -> Result<Option<HoldItem>, StoreError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(hold_key(hold)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        out.item.map(from_item).transpose()
+        self.read(hold_key(hold)).await
     }
 
     /// An `UpdateItem` on a hold, for the single-item transitions (confirm, pay).

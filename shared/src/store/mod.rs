@@ -68,6 +68,21 @@ impl Store {
         &self.table
     }
 
+    /// The item at `key`, read consistently and decoded, or `None` if there is none: every
+    /// single-item read of the store.
+    pub(crate) async fn read<T: serde::de::DeserializeOwned>(&self, key: items::Item) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        out.item.map(items::from_item).transpose()
+    }
+
     /// Opens the connection to DynamoDB (DNS, TCP, TLS) ahead of the first invocation with one
     /// `GetItem` of a key no item ever has. Only a warm-up: a failure is logged and the first
     /// invocation connects as usual.

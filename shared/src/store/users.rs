@@ -58,33 +58,14 @@ impl Store {
 
     /// The user and their password hash, by email address (any case).
     pub async fn find_login(&self, email: &EmailKey) -> Result<Option<(User, String)>, Error> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key(keys::email_pk(email), keys::EMAIL_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        let Some(item) = out.item else {
+        let Some(email) = self.read::<EmailItem>(key(keys::email_pk(email), keys::EMAIL_SK)).await? else {
             return Ok(None);
         };
-        let email: EmailItem = from_item(item)?;
         Ok(self.user_item(&email.user_id).await?.map(|u| (u.user(), u.password_hash)))
     }
 
     async fn user_item(&self, user_id: &UserId) -> Result<Option<UserItem>, StoreError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key(keys::user_pk(user_id), keys::USER_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        out.item.map(from_item).transpose()
+        self.read(key(keys::user_pk(user_id), keys::USER_SK)).await
     }
 
     /// Sets a user's role (an admin's `PUT /api/admin/users/{id}/role`, the `grant-admin`
@@ -115,16 +96,7 @@ impl Store {
             failures: u32,
             since: Timestamp,
         }
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key(keys::login_failures_pk(email), keys::LOGIN_FAILURES_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        let stored: Option<Stored> = out.item.map(from_item).transpose()?;
+        let stored: Option<Stored> = self.read(key(keys::login_failures_pk(email), keys::LOGIN_FAILURES_SK)).await?;
         Ok(stored.map(|s| LoginFailures { count: s.failures, since: s.since }))
     }
 

@@ -62,6 +62,18 @@ async fn an_unreadable_secret_stops_the_function_with_a_clear_error() {
     assert!(matches!(Settings::from_lookup(|k| nothing.get(k).cloned()), Err(ConfigError::Missing("JWT_SECRET"))));
 }
 
+/// What Lambda gives every function (region, the role's credentials, the table), plus `extra`.
+fn lambda_env(extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut env = vars(&[
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("TABLE_NAME", "t"),
+    ]);
+    env.extend(vars(extra));
+    env
+}
+
 /// Deployed, the key comes from Secrets Manager at cold start. The DynamoDB connection is opened
 /// while Secrets Manager answers, not after: here Secrets Manager takes 400 ms, and DynamoDB's
 /// warm-up request arrives well inside them.
@@ -71,13 +83,9 @@ async fn the_dynamodb_connection_opens_while_secrets_manager_answers() {
     let answer = serde_json::json!({"ARN": ARN, "Name": "JwtSecret", "SecretString": KEY, "VersionId": "v1"});
     let (secrets_url, mut secrets) = fake_http::serve_slowly(vec![(200, answer.to_string())], slow).await;
     let (dynamodb_url, mut dynamodb) = fake_http::serve(vec![(200, "{}".into())]).await;
-    let env = vars(&[
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
+    let env = lambda_env(&[
         ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &secrets_url),
         ("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb_url),
-        ("TABLE_NAME", "t"),
         ("JWT_SECRET_ARN", ARN),
     ]);
     let deps = booking_shared::Deps::from_lookup(&|k: &str| env.get(k).cloned()).await.unwrap();
@@ -96,14 +104,7 @@ async fn the_dynamodb_connection_opens_while_secrets_manager_answers() {
 #[tokio::test]
 async fn with_the_key_inline_start_up_sends_no_request() {
     let (dynamodb_url, mut dynamodb) = fake_http::serve(vec![(200, "{}".into())]).await;
-    let env = vars(&[
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb_url),
-        ("TABLE_NAME", "t"),
-        ("JWT_SECRET", KEY),
-    ]);
+    let env = lambda_env(&[("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb_url), ("JWT_SECRET", KEY)]);
     booking_shared::Deps::from_lookup(&|k: &str| env.get(k).cloned()).await.unwrap();
     assert!(dynamodb.try_recv().is_err(), "no request at start-up");
 }
