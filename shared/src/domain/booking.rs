@@ -65,7 +65,9 @@ pub struct PaymentReference(String);
 impl PaymentReference {
     pub fn parse(reference: &str) -> Result<Self, Error> {
         let n = reference.trim().chars().count();
-        if n == 0 || reference.chars().count() > PAYMENT_REFERENCE_MAX_CHARS || reference.chars().any(char::is_control)
+        if n == 0
+            || reference.chars().count() > PAYMENT_REFERENCE_MAX_CHARS
+            || super::has_control_characters(reference, false)
         {
             return Err(Error::validation(format!(
                 "paymentReference must be 1 to {PAYMENT_REFERENCE_MAX_CHARS} printable characters"

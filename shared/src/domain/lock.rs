@@ -118,7 +118,7 @@ pub struct IdempotencyKey(String);
 impl IdempotencyKey {
     pub fn parse(key: &str) -> Result<Self, Error> {
         let n = key.chars().count();
-        if n == 0 || n > IDEMPOTENCY_KEY_MAX_CHARS || key.chars().any(char::is_control) {
+        if n == 0 || n > IDEMPOTENCY_KEY_MAX_CHARS || super::has_control_characters(key, false) {
             return Err(Error::validation(format!(
                 "idempotencyKey must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable characters"
             )));

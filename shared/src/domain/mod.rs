@@ -7,7 +7,7 @@
 //! - `event.rs`: events and the seat inventory invariant.
 //! - `user.rs`: users, roles and registration rules.
 //! - `ids.rs`: identifier formats.
-//! - [`has_control_characters`]: the rule for text people type (names, descriptions).
+//! - [`has_control_characters`]: the rule for text people type (names, descriptions, keys, references).
 pub mod booking;
 pub mod event;
 pub mod hold;
