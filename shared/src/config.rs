@@ -42,6 +42,8 @@ pub struct Settings {
     pub lock_ttl_seconds: u64,
     pub payment_window_seconds: u64,
     pub max_seats_per_lock: u32,
+    /// An event's `maxSeatsPerUser` when its creator gives none.
+    pub max_seats_per_user: i64,
     pub jwt_secret: String,
     pub token_ttl_seconds: u64,
     /// Lower-cased.
@@ -55,6 +57,7 @@ impl std::fmt::Debug for Settings {
             .field("lock_ttl_seconds", &self.lock_ttl_seconds)
             .field("payment_window_seconds", &self.payment_window_seconds)
             .field("max_seats_per_lock", &self.max_seats_per_lock)
+            .field("max_seats_per_user", &self.max_seats_per_user)
             .field("jwt_secret", &"<redacted>")
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("admin_emails", &self.admin_emails.len())
@@ -98,6 +101,12 @@ impl Settings {
             lock_ttl_seconds: number("LOCK_TTL_SECONDS", 300, 1, 86_400)?,
             payment_window_seconds: number("PAYMENT_WINDOW_SECONDS", 600, 1, 7 * 86_400)?,
             max_seats_per_lock: number("MAX_SEATS_PER_LOCK", 10, 1, 100_000)? as u32,
+            max_seats_per_user: number(
+                "MAX_SEATS_PER_USER",
+                20,
+                1,
+                crate::domain::event::MAX_SEATS_PER_USER_LIMIT as u64,
+            )? as i64,
             jwt_secret,
             token_ttl_seconds: number("TOKEN_TTL_SECONDS", 3600, 1, 30 * 86_400)?,
             admin_emails: get("ADMIN_EMAILS")
@@ -133,6 +142,7 @@ mod tests {
         assert_eq!(s.lock_ttl_seconds, 300);
         assert_eq!(s.payment_window_seconds, 600);
         assert_eq!(s.max_seats_per_lock, 10);
+        assert_eq!(s.max_seats_per_user, 20);
         assert_eq!(s.token_ttl_seconds, 3600);
         assert!(s.admin_emails.is_empty());
     }

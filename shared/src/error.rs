@@ -29,7 +29,9 @@ pub enum Error {
     EmailTaken,
     #[error("only {available} seats available, {requested} requested")]
     SeatsUnavailable { available: i64, requested: i64 },
-    #[error("the event took place at {0}; it takes no more locks")]
+    #[error("you hold {held} seats of this event; {requested} more would exceed its limit of {limit} per user")]
+    UserLimitReached { limit: i64, held: i64, requested: i64 },
+    #[error("the event took place at {0}; its seats can no longer be locked, confirmed, paid or cancelled")]
     EventClosed(Timestamp),
     #[error("the lock expired at {0}")]
     LockExpired(Timestamp),
@@ -67,6 +69,7 @@ impl Error {
             Error::MethodNotAllowed(_) => ("METHOD_NOT_ALLOWED", StatusCode::METHOD_NOT_ALLOWED),
             Error::EmailTaken => ("EMAIL_TAKEN", StatusCode::CONFLICT),
             Error::SeatsUnavailable { .. } => ("SEATS_UNAVAILABLE", StatusCode::CONFLICT),
+            Error::UserLimitReached { .. } => ("USER_LIMIT_REACHED", StatusCode::CONFLICT),
             Error::EventClosed(_) => ("EVENT_CLOSED", StatusCode::CONFLICT),
             Error::LockExpired(_) => ("LOCK_EXPIRED", StatusCode::CONFLICT),
             Error::LockNotActive(_) => ("LOCK_NOT_ACTIVE", StatusCode::CONFLICT),

@@ -31,6 +31,7 @@ use booking_shared::domain::ids::{EventId, HoldRef, UserId};
 use booking_shared::domain::lock::{IdempotencyKey, NewLock, Seats, Window};
 use booking_shared::domain::user::{Caller, Role};
 use booking_shared::jobs;
+use booking_shared::store::expiry::StaleHold;
 use booking_shared::store::Store;
 use booking_shared::time::Timestamp;
 use booking_tests::race::{self, RaceConfig};
@@ -170,7 +171,9 @@ async fn latency(out: &mut Out, workers: usize, ops: usize) {
     let mut ws = Vec::new();
     for _ in 0..workers {
         let (token, user_id) = api.new_user().await;
-        ws.push(Worker { token, user_id, event_id: api.event(&admin, seats).await });
+        // One user takes every seat of its event here, so the per-user limit is the highest allowed.
+        let event_id = api.event_with(&admin, json!({"totalSeats": seats, "maxSeatsPerUser": 1000})).await;
+        ws.push(Worker { token, user_id, event_id });
     }
     let ws = Arc::new(ws);
     let store = harness.store().clone();
@@ -277,15 +280,17 @@ async fn raw_locks(store: &Store, client: &Client, ws: &Arc<Vec<Worker>>, round:
     let mut ids = Vec::new();
     for (w, worker) in ws.iter().enumerate() {
         let (mut reqs, mut wids) = (Vec::new(), Vec::new());
+        let event_id = EventId::parse(&worker.event_id).expect("an event id");
+        let terms = store.get_event(&event_id).await.expect("event").expect("event exists").terms();
         for i in 0..n {
             let new = NewLock {
-                event_id: EventId::parse(&worker.event_id).expect("an event id"),
+                event_id: event_id.clone(),
                 user_id: UserId::parse(&worker.user_id).expect("a user id"),
                 seats: one,
                 idempotency_key: IdempotencyKey::parse(&format!("r-{round}-{w}-{i}")).expect("a key"),
                 life,
             };
-            let (lock, writes) = store.baseline_lock(&new).expect("lock request");
+            let (lock, writes) = store.baseline_lock(&new, terms).expect("lock request");
             wids.push(lock.id.to_string());
             reqs.push(client.transact_write_items().set_transact_items(Some(writes)));
         }
@@ -372,7 +377,7 @@ async fn requests(out: &mut Out) {
 /// Seeds `locks` stale one-seat locks, 100 per event, as `create_lock` would have left them with
 /// an `expiresAt` in the past: the items its transaction puts (hold and idempotency claim), in
 /// `BatchWriteItem`s, then each event's seats taken in one update. Their refs.
-async fn seed_stale_locks(harness: &Harness, locks: usize) -> Vec<HoldRef> {
+async fn seed_stale_locks(harness: &Harness, locks: usize) -> Vec<StaleHold> {
     let api = harness.api();
     let admin = api.admin().await;
     let store = harness.store();
@@ -384,6 +389,7 @@ async fn seed_stale_locks(harness: &Harness, locks: usize) -> Vec<HoldRef> {
     let mut puts = Vec::new();
     for chunk in (0..locks).collect::<Vec<_>>().chunks(100) {
         let event_id = api.event(&admin, 100).await;
+        let terms = store.get_event(&EventId::parse(&event_id).expect("id")).await.expect("event").expect("it").terms();
         for k in chunk {
             let new = NewLock {
                 event_id: EventId::parse(&event_id).expect("an event id"),
@@ -392,8 +398,14 @@ async fn seed_stale_locks(harness: &Harness, locks: usize) -> Vec<HoldRef> {
                 idempotency_key: IdempotencyKey::parse(&format!("stale-{k}")).expect("a key"),
                 life,
             };
-            let (lock, writes) = store.baseline_lock(&new).expect("lock request");
-            refs.push(HoldRef::parse_lock_id(lock.id.as_str()).expect("lock id"));
+            let (lock, writes) = store.baseline_lock(&new, terms).expect("lock request");
+            refs.push(StaleHold {
+                event_id: lock.event_id.clone(),
+                lock_id: lock.id.clone(),
+                user_id: lock.user_id.clone(),
+                booking_id: None,
+                seats: lock.seats,
+            });
             puts.extend(writes.into_iter().filter_map(|w| w.put).map(|p| {
                 let put = PutRequest::builder().set_item(Some(p.item)).build().expect("put");
                 WriteRequest::builder().put_request(put).build()
@@ -434,11 +446,10 @@ async fn sweep(out: &mut Out, locks: usize) {
 
     let now = Timestamp::now();
     let store = bare_world.store();
-    let one = Seats::try_from(1).expect("one seat");
     let requests: Vec<_> = bare_refs
         .iter()
         .map(|hold| {
-            let writes = store.baseline_expire_lock(hold, one, now).expect("expiry request");
+            let writes = store.baseline_expire_lock(hold, now).expect("expiry request");
             bare_world.client.transact_write_items().set_transact_items(Some(writes))
         })
         .collect();

@@ -187,10 +187,16 @@ impl Api {
 
     /// Creates an event a day ahead and returns its id.
     pub async fn event(&self, admin: &str, seats: i64) -> String {
+        self.event_with(admin, json!({"totalSeats": seats})).await
+    }
+
+    /// An event tomorrow with `fields` (e.g. `totalSeats`, `maxSeatsPerUser`) on top of a name and
+    /// date; its id.
+    pub async fn event_with(&self, admin: &str, fields: Value) -> String {
         let date = booking_shared::time::Timestamp::now().plus_seconds(86_400).text();
-        let r = self
-            .post("/api/events", json!({"name": "Concert", "eventDate": date, "totalSeats": seats}), Some(admin))
-            .await;
+        let mut body = json!({"name": "Concert", "eventDate": date});
+        body.as_object_mut().expect("object").extend(fields.as_object().expect("fields").clone());
+        let r = self.post("/api/events", body, Some(admin)).await;
         r.expect(201);
         r.data()["_id"].as_str().expect("event id").to_string()
     }

@@ -205,3 +205,27 @@ pub async fn closed_event(api: &Api, op: &Operator<'_>) {
     api.lock(&token, &event_id, 1, "closed-1").await.expect_error(409, "EVENT_CLOSED");
     assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 10);
 }
+
+/// Seats the expiry jobs return also come off the holder's per-user count: a user at the
+/// event's limit can lock again once the job has expired an abandoned lock, and again once it
+/// has expired an unpaid booking.
+pub async fn expiry_returns_seats_to_the_user_limit(api: &Api, jobs: &Jobs, op: &Operator<'_>) {
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event_with(&admin, json!({"totalSeats": 100, "maxSeatsPerUser": 4})).await;
+    let lock = api.lock(&token, &event_id, 4, "at-limit-1").await;
+    lock.expect(201);
+    api.lock(&token, &event_id, 1, "at-limit-2").await.expect_error(409, "USER_LIMIT_REACHED");
+    op.expire_lock_deadline(&id(lock.data())).await;
+    assert_report(&jobs.run("lock-expiry").await);
+    assert_eq!(api.status(&token, "locks", &id(lock.data())).await, "EXPIRED");
+    let again = api.lock(&token, &event_id, 4, "at-limit-3").await;
+    again.expect(201);
+    let booking = api.confirm(&token, &id(again.data())).await;
+    api.lock(&token, &event_id, 1, "at-limit-4").await.expect_error(409, "USER_LIMIT_REACHED");
+    op.expire_payment_deadline(&id(&booking)).await;
+    assert_report(&jobs.run("booking-expiry").await);
+    assert_eq!(api.status(&token, "bookings", &id(&booking)).await, "EXPIRED");
+    api.lock(&token, &event_id, 4, "at-limit-5").await.expect(201);
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 96);
+}

@@ -34,7 +34,9 @@ pub async fn per_operation() -> Vec<Row> {
     let api = Api::InProcess(Box::new(deps));
     let admin = api.admin().await;
     let (token, _) = api.new_user().await;
-    let event_id = api.event(&admin, 5).await;
+    // 5 seats, at most 4 a user: room for every refusal below.
+    let event_id = api.event_with(&admin, json!({"totalSeats": 5, "maxSeatsPerUser": 4})).await;
+    let (other_user, _) = api.new_user().await;
 
     let mut rows = Vec::new();
     let mut count = |operation: &'static str, reply: &Reply| {
@@ -45,10 +47,14 @@ pub async fn per_operation() -> Vec<Row> {
     };
     counter.reset_counts();
     let lock = api.lock(&token, &event_id, 2, "count-1").await;
-    count("lock", &lock);
+    count("lock, the first of an event this process has not seen", &lock);
+    let second = api.lock(&token, &event_id, 1, "count-1b").await;
+    count("lock", &second);
     let replay = api.lock(&token, &event_id, 2, "count-1").await;
     count("lock again, same key (replay)", &replay);
-    let refused = api.lock(&token, &event_id, 4, "count-2").await;
+    let over = api.lock(&token, &event_id, 2, "count-2").await;
+    count("lock refused (USER_LIMIT_REACHED)", &over);
+    let refused = api.lock(&other_user, &event_id, 3, "count-2").await;
     count("lock refused (SEATS_UNAVAILABLE)", &refused);
     let lock_id = lock.data()["_id"].as_str().expect("lock id").to_string();
     let confirm = api.post("/api/bookings/confirm", json!({"lockId": lock_id}), Some(&token)).await;

@@ -515,3 +515,155 @@ pub async fn concurrency(api: &Api, clients: usize, seats: i64, in_flight: usize
     let inv = api.inventory(&admin, &event2).await;
     assert_eq!(Api::assert_invariant(&inv), 7, "seats taken once");
 }
+
+/// The per-user limit (`maxSeatsPerUser`): a user's seats of one event in ACTIVE locks,
+/// PAYMENT_PENDING and CONFIRMED bookings plus a new lock may not exceed it; seats come off the
+/// count when they return; replays never count twice; other users and events are not affected.
+pub async fn per_user_limit(api: &Api) {
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let (other, _) = api.new_user().await;
+    let default_event = api.event(&admin, 100).await;
+    let event = api.get(&format!("/api/events/{default_event}"), None).await;
+    assert_eq!(event.data()["maxSeatsPerUser"], 20, "MAX_SEATS_PER_USER is the default");
+    let event_id = api.event_with(&admin, json!({"totalSeats": 100, "maxSeatsPerUser": 5})).await;
+    let event = api.get(&format!("/api/events/{event_id}"), None).await;
+    assert_eq!(event.data()["maxSeatsPerUser"], 5);
+
+    let first = api.lock(&token, &event_id, 3, "limit-1").await;
+    first.expect(201);
+    let refused = api.lock(&token, &event_id, 3, "limit-2").await;
+    refused.expect_error(409, "USER_LIMIT_REACHED");
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 97, "a refusal takes nothing");
+    // The same request again is its own answer, and does not count the seats a second time.
+    api.lock(&token, &event_id, 3, "limit-1").await.expect(200);
+    let second = api.lock(&token, &event_id, 2, "limit-3").await;
+    second.expect(201);
+    api.lock(&token, &event_id, 1, "limit-4").await.expect_error(409, "USER_LIMIT_REACHED");
+    // Someone else, and the same user on another event, are not limited by these seats.
+    api.lock(&other, &event_id, 5, "limit-other").await.expect(201);
+    api.lock(&token, &default_event, 10, "limit-elsewhere").await.expect(201);
+
+    // Bookings count: confirmed and paid seats still hold their place under the limit.
+    let booking = api.confirm(&token, &id(first.data())).await;
+    api.pay(&token, &id(&booking)).await.expect(200);
+    api.lock(&token, &event_id, 1, "limit-5").await.expect_error(409, "USER_LIMIT_REACHED");
+    // Released seats come off the count at once...
+    api.delete(&format!("/api/locks/{}", id(second.data())), Some(&token)).await.expect(200);
+    let third = api.lock(&token, &event_id, 2, "limit-6").await;
+    third.expect(201);
+    api.lock(&token, &event_id, 1, "limit-7").await.expect_error(409, "USER_LIMIT_REACHED");
+    // ...and so do cancelled ones.
+    api.post(&format!("/api/bookings/{}/cancel", id(&booking)), json!({}), Some(&token)).await.expect(200);
+    api.lock(&token, &event_id, 3, "limit-8").await.expect(201);
+    api.lock(&token, &event_id, 1, "limit-9").await.expect_error(409, "USER_LIMIT_REACHED");
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 90);
+
+    // Out of range at creation: a 400 that creates nothing.
+    for bad in [json!(0), json!(1001), json!("5"), json!(2.5)] {
+        let date = crate::operator::ahead(86_400);
+        let body = json!({"name": "Gig", "eventDate": date, "totalSeats": 10, "maxSeatsPerUser": bad});
+        let r = api.post("/api/events", body, Some(&admin)).await;
+        assert_eq!(r.status, 400, "maxSeatsPerUser {bad}: {}", r.body);
+    }
+}
+
+/// 50 concurrent one-seat locks of one user on an event that allows 20 a user: exactly 20 pass.
+pub async fn one_user_racing_its_limit(api: &Api, in_flight: usize) {
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event_with(&admin, json!({"totalSeats": 100, "maxSeatsPerUser": 20})).await;
+    let attempts = (0..50).map(|i| {
+        let (token, event_id) = (token.clone(), event_id.clone());
+        async move { api.lock(&token, &event_id, 1, &format!("hoard-{i}")).await }
+    });
+    let replies: Vec<_> = futures::stream::iter(attempts).buffer_unordered(in_flight).collect().await;
+    let won = replies.iter().filter(|r| r.status == 201).count();
+    let limited = replies.iter().filter(|r| r.status == 409 && r.code() == "USER_LIMIT_REACHED").count();
+    assert_eq!((won, limited), (20, 30), "{:?}", replies.iter().map(|r| &r.body).collect::<Vec<_>>());
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 80);
+    assert_eq!(inv["lockedSeats"], 20);
+}
+
+/// When the event's date passes, its seats can no longer be locked, confirmed, paid or cancelled
+/// (`409 EVENT_CLOSED`), whatever the lock's or the payment window's own deadline says, and
+/// nothing moves. The event is created `seconds_ahead` seconds ahead and the test waits for it.
+pub async fn event_date_closes_the_sale(api: &Api, seconds_ahead: i64) {
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let date = crate::operator::ahead(seconds_ahead);
+    let r = api.post("/api/events", json!({"name": "Soon", "eventDate": date, "totalSeats": 10}), Some(&admin)).await;
+    r.expect(201);
+    let event_id = id(r.data());
+    let unconfirmed = api.lock(&token, &event_id, 1, "soon-1").await;
+    unconfirmed.expect(201);
+    let pending_lock = api.lock(&token, &event_id, 2, "soon-2").await;
+    let pending = api.confirm(&token, &id(pending_lock.data())).await;
+    let paid_lock = api.lock(&token, &event_id, 3, "soon-3").await;
+    let paid = api.confirm(&token, &id(paid_lock.data())).await;
+    api.pay(&token, &id(&paid)).await.expect(200);
+    let until = booking_shared::time::Timestamp::parse(&date).expect("date");
+    while booking_shared::time::Timestamp::now() <= until {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let before = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&before), 4);
+    api.lock(&token, &event_id, 1, "soon-4").await.expect_error(409, "EVENT_CLOSED");
+    api.post("/api/bookings/confirm", json!({"lockId": id(unconfirmed.data())}), Some(&token))
+        .await
+        .expect_error(409, "EVENT_CLOSED");
+    api.pay(&token, &id(&pending)).await.expect_error(409, "EVENT_CLOSED");
+    api.post(&format!("/api/bookings/{}/cancel", id(&paid)), json!({}), Some(&token))
+        .await
+        .expect_error(409, "EVENT_CLOSED");
+    api.post(&format!("/api/bookings/{}/cancel", id(&pending)), json!({}), Some(&token))
+        .await
+        .expect_error(409, "EVENT_CLOSED");
+    assert_eq!(api.status(&token, "locks", &id(unconfirmed.data())).await, "ACTIVE");
+    assert_eq!(api.status(&token, "bookings", &id(&pending)).await, "PAYMENT_PENDING");
+    assert_eq!(api.status(&token, "bookings", &id(&paid)).await, "CONFIRMED");
+    assert_eq!(api.inventory(&admin, &event_id).await, before, "nothing moved");
+}
+
+/// Pay and cancel of the same booking at the same moment, `n` times: whoever wins, no booking
+/// ends paid and cancelled without its refund, and every seat comes back exactly once.
+pub async fn cancel_racing_payment(api: &Api, n: usize) {
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let event_id = api.event_with(&admin, json!({"totalSeats": 2 * n as i64, "maxSeatsPerUser": 1000})).await;
+    let mut bookings = Vec::new();
+    for i in 0..n {
+        let lock = api.lock(&token, &event_id, 2, &format!("race-cancel-{i}")).await;
+        bookings.push(id(&api.confirm(&token, &id(lock.data())).await));
+    }
+    let races = bookings.iter().map(|b| {
+        let token = token.clone();
+        async move {
+            let path = format!("/api/bookings/{b}/cancel");
+            let (pay, cancel) = futures::join!(api.pay(&token, b), api.post(&path, json!({}), Some(&token)));
+            (pay, cancel)
+        }
+    });
+    let outcomes = join_all(races).await;
+    let mut paid_first = 0;
+    for (b, (pay, cancel)) in bookings.iter().zip(&outcomes) {
+        cancel.expect(200);
+        assert!(pay.status == 200 || pay.code() == "BOOKING_NOT_PENDING", "pay of {b}: {}", pay.body);
+        let now = api.get(&format!("/api/bookings/{b}"), Some(&token)).await;
+        let booking = now.data();
+        assert_eq!(booking["status"], "CANCELLED", "{booking}");
+        if pay.status == 200 {
+            paid_first += 1;
+            assert!(booking["paidAt"].is_string(), "{booking}");
+        }
+        assert_eq!(
+            booking["paidAt"].is_string(),
+            booking["refundedAt"].is_string(),
+            "paid and cancelled means refunded: {booking}"
+        );
+        assert_eq!(cancel.data()["refundedAt"], booking["refundedAt"], "the cancel said so");
+    }
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 2 * n as i64, "every seat back once ({paid_first} paid first)");
+}

@@ -38,13 +38,22 @@ struct CreateEvent {
     description: Option<String>,
     event_date: String,
     total_seats: i64,
+    #[serde(default)]
+    max_seats_per_user: Option<i64>,
 }
 
 async fn create(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     http::admin(deps, req).await?;
     let body: CreateEvent = http::json_body(req)?;
     let now = Timestamp::now();
-    let new = NewEvent::validate(&body.name, body.description.as_deref(), &body.event_date, body.total_seats, now)?;
+    let new = NewEvent::validate(
+        &body.name,
+        body.description.as_deref(),
+        &body.event_date,
+        body.total_seats,
+        body.max_seats_per_user.unwrap_or(deps.settings.max_seats_per_user),
+        now,
+    )?;
     let event = deps.store.create_event(&new, &EventId::generate(), now).await?;
     tracing::info!(event_id = %event.id, total_seats = event.total_seats, "event created");
     http::ok(StatusCode::CREATED, &event)

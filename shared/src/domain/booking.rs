@@ -47,6 +47,10 @@ pub struct Booking {
     pub paid_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub payment_reference: Option<PaymentReference>,
+    /// When the payment of a cancelled CONFIRMED booking was refunded (with the `dev` provider,
+    /// in the write that cancels it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refunded_at: Option<Timestamp>,
 }
 
 /// The payment-window rule, the twin of the lock-expiry rule: payable up to and including

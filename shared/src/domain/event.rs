@@ -12,6 +12,8 @@ use crate::time::Timestamp;
 use crate::Error;
 
 pub const MAX_TOTAL_SEATS: i64 = 100_000;
+/// The highest `maxSeatsPerUser` an event may have (the contract's 1..1000).
+pub const MAX_SEATS_PER_USER_LIMIT: i64 = 1_000;
 pub const NAME_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
 
@@ -23,9 +25,27 @@ pub struct Event {
     pub name: String,
     pub description: Option<String>,
     pub event_date: Timestamp,
+    pub max_seats_per_user: i64,
     pub total_seats: i64,
     pub available_seats: i64,
     pub created_at: Timestamp,
+}
+
+impl Event {
+    pub fn terms(&self) -> Terms {
+        Terms { event_date: self.event_date, max_seats_per_user: self.max_seats_per_user }
+    }
+}
+
+/// What a lock must know of its event before it is written: when the event takes place (the
+/// hold keeps a copy, so confirm and pay can refuse `EVENT_CLOSED` from the hold alone) and how
+/// many seats one user may hold. The lock's write pins both (`eventDate = :date AND
+/// maxSeatsPerUser = :max`), so terms that are out of date can only make it refuse, never
+/// decide wrongly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms {
+    pub event_date: Timestamp,
+    pub max_seats_per_user: i64,
 }
 
 /// A validated request to create an event.
@@ -35,6 +55,16 @@ pub struct NewEvent {
     pub description: Option<String>,
     pub event_date: Timestamp,
     pub total_seats: i64,
+    pub max_seats_per_user: i64,
+}
+
+/// A client's `maxSeatsPerUser`: 1..1000.
+pub fn parse_max_seats_per_user(value: i64) -> Result<i64, Error> {
+    if (1..=MAX_SEATS_PER_USER_LIMIT).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::validation(format!("maxSeatsPerUser must be an integer from 1 to {MAX_SEATS_PER_USER_LIMIT}")))
+    }
 }
 
 impl NewEvent {
@@ -43,6 +73,7 @@ impl NewEvent {
         description: Option<&str>,
         event_date: &str,
         total_seats: i64,
+        max_seats_per_user: i64,
         now: Timestamp,
     ) -> Result<Self, Error> {
         let name = name.trim();
@@ -74,6 +105,7 @@ impl NewEvent {
             description: description.map(str::to_string),
             event_date: date,
             total_seats,
+            max_seats_per_user: parse_max_seats_per_user(max_seats_per_user)?,
         })
     }
 }
@@ -91,6 +123,22 @@ pub fn refused_lock(event: Option<&Event>, requested: Seats, now: Timestamp) -> 
         Some(e) if !is_open(e.event_date, now) => Error::EventClosed(e.event_date),
         Some(e) => Error::SeatsUnavailable { available: e.available_seats, requested: requested.get() },
     }
+}
+
+/// **The per-user limit.** A user's seats of one event (ACTIVE locks, PAYMENT_PENDING and
+/// CONFIRMED bookings: every hold that still holds seats) plus a new lock's may not exceed the
+/// event's `maxSeatsPerUser`. The store keeps the first sum in one counter item per (event, user),
+/// changed in the same transaction as the seats themselves, and the lock's condition on it is
+/// `attribute_not_exists(heldSeats) OR heldSeats <= :room` with `room` from here: `None` means no
+/// count can make room (the lock alone is over the limit).
+pub fn room_for(requested: Seats, max_seats_per_user: i64) -> Option<i64> {
+    let room = max_seats_per_user - requested.get();
+    (room >= 0).then_some(room)
+}
+
+/// The counter's side of a refused lock: the user already holds `held` seats of the event.
+pub fn user_limit_reached(held: i64, requested: Seats, max_seats_per_user: i64) -> Error {
+    Error::UserLimitReached { limit: max_seats_per_user, held, requested: requested.get() }
 }
 
 /// What a hold's seats count as in the inventory.
@@ -173,14 +221,20 @@ mod tests {
 
     #[test]
     fn new_event_rules() {
-        let ok = NewEvent::validate(" Gig ", None, "2027-01-01T20:00:00+02:00", 100, now()).unwrap();
+        let ok = NewEvent::validate(" Gig ", None, "2027-01-01T20:00:00+02:00", 100, 20, now()).unwrap();
         assert_eq!(ok.name, "Gig");
         assert_eq!(ok.event_date.text(), "2027-01-01T18:00:00.000Z");
-        assert!(NewEvent::validate("Gig", None, "2026-05-01T00:00:00Z", 100, now()).is_err());
-        assert!(NewEvent::validate("Gig", None, "next week", 100, now()).is_err());
-        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 0, now()).is_err());
-        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 100_001, now()).is_err());
-        assert!(NewEvent::validate("", None, "2027-01-01T00:00:00Z", 1, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2026-05-01T00:00:00Z", 100, 20, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "next week", 100, 20, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 0, 20, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 100_001, 20, now()).is_err());
+        assert!(NewEvent::validate("", None, "2027-01-01T00:00:00Z", 1, 20, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 1, 0, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 1, 1_001, now()).is_err());
+        assert_eq!(
+            NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 1, 1_000, now()).unwrap().max_seats_per_user,
+            1_000
+        );
     }
 
     #[test]
@@ -203,6 +257,7 @@ mod tests {
             name: "Gig".into(),
             description: None,
             event_date: Timestamp::parse(date).unwrap(),
+            max_seats_per_user: 20,
             total_seats: 10,
             available_seats: available,
             created_at: now(),
@@ -213,6 +268,18 @@ mod tests {
             refused_lock(Some(&event("2026-07-01T00:00:00Z", 1)), seats(2), now()),
             Error::SeatsUnavailable { available: 1, requested: 2 }
         ));
+    }
+
+    #[test]
+    fn the_per_user_limit_leaves_room_for_what_fits() {
+        assert_eq!(room_for(seats(2), 20), Some(18));
+        assert_eq!(room_for(seats(20), 20), Some(0));
+        assert_eq!(room_for(seats(3), 2), None, "a lock alone over the limit has no room at any count");
+        assert!(matches!(
+            user_limit_reached(19, seats(2), 20),
+            Error::UserLimitReached { limit: 20, held: 19, requested: 2 }
+        ));
+        assert_eq!(user_limit_reached(19, seats(2), 20).code(), "USER_LIMIT_REACHED");
     }
 
     #[test]

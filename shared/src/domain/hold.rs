@@ -17,6 +17,8 @@ use crate::Error;
 pub struct Hold {
     pub lock: Lock,
     pub booking: Option<Booking>,
+    /// The event's date as the lock saw it (holds written before it was kept have none).
+    pub event_date: Option<Timestamp>,
 }
 
 impl Hold {
@@ -40,11 +42,20 @@ pub struct RefusedLock {
     /// The event's condition failed: `Some(None)` if there is no such event, else the event as it
     /// was. `None` if the event's condition held.
     pub event: Option<Option<Event>>,
+    /// The per-user counter's condition failed: the caller's seats of the event as counted then.
+    pub held_seats: Option<i64>,
 }
 
 /// `POST /api/locks` was refused. `Ok` is the idempotent answer: the same request was made before
 /// with this key (same event and seats), and this is its lock, whatever has become of it since.
-pub fn refused_lock(req: &NewLock, refused: RefusedLock, now: Timestamp) -> Result<Lock, Error> {
+/// A replay is answered before any limit is looked at: it takes nothing, so it never counts twice.
+/// `max_seats_per_user` is the limit the write pinned (its condition held it to the event's).
+pub fn refused_lock(
+    req: &NewLock,
+    refused: RefusedLock,
+    max_seats_per_user: i64,
+    now: Timestamp,
+) -> Result<Lock, Error> {
     if let Some(existing) = refused.existing {
         return if existing.lock.event_id == req.event_id && existing.lock.seats == req.seats {
             Ok(existing.lock)
@@ -55,10 +66,16 @@ pub fn refused_lock(req: &NewLock, refused: RefusedLock, now: Timestamp) -> Resu
     if refused.key_claimed {
         return Err(key_reused());
     }
-    match refused.event {
-        Some(event) => Err(event::refused_lock(event.as_ref(), req.seats, now)),
-        None => Err(Error::internal_message("lock refused without a failed condition")),
+    match (refused.event, refused.held_seats) {
+        (Some(event), _) => Err(event::refused_lock(event.as_ref(), req.seats, now)),
+        (None, Some(held)) => Err(event::user_limit_reached(held, req.seats, max_seats_per_user)),
+        (None, None) => Err(Error::internal_message("lock refused without a failed condition")),
     }
+}
+
+/// Has the event of this hold taken place? (Holds from before the date was kept: never.)
+fn event_closed(hold: &Hold, now: Timestamp) -> Option<Error> {
+    hold.event_date.filter(|d| !event::is_open(*d, now)).map(Error::EventClosed)
 }
 
 fn key_reused() -> Error {
@@ -72,6 +89,9 @@ pub fn refused_confirm(hold: Option<Hold>, caller: &Caller, now: Timestamp) -> R
     let hold = hold.filter(|h| h.owned_by(caller)).ok_or(Error::NotFound("lock"))?;
     if let Some(booking) = hold.booking {
         return Ok(booking);
+    }
+    if let Some(closed) = event_closed(&hold, now).filter(|_| hold.lock.status == LockStatus::Active) {
+        return Err(closed);
     }
     Err(match hold.lock.status {
         LockStatus::Active | LockStatus::Expired if lock::is_expired(hold.lock.expires_at, now) => {
@@ -96,9 +116,12 @@ pub fn refused_pay(
     reference: &PaymentReference,
     now: Timestamp,
 ) -> Result<Booking, Error> {
-    let booking = hold.filter(|h| h.owned_by(caller)).and_then(|h| h.booking).ok_or(Error::NotFound("booking"))?;
+    let hold = hold.filter(|h| h.owned_by(caller)).ok_or(Error::NotFound("booking"))?;
+    let closed = event_closed(&hold, now);
+    let booking = hold.booking.ok_or(Error::NotFound("booking"))?;
     match booking.status {
         BookingStatus::Confirmed if booking.payment_reference.as_ref() == Some(reference) => Ok(booking),
+        BookingStatus::PaymentPending if closed.is_some() => Err(closed.expect("checked")),
         BookingStatus::PaymentPending | BookingStatus::Expired
             if booking::is_payment_window_closed(booking.payment_expires_at, now) =>
         {
@@ -138,6 +161,8 @@ mod tests {
     const T0: &str = "2026-01-29T11:00:00.000Z";
     const EXP: &str = "2026-01-29T11:05:00.000Z";
     const LATE: &str = "2026-01-29T11:06:00.000Z";
+    const EVENT: &str = "2026-02-01T20:00:00.000Z";
+    const AFTER_EVENT: &str = "2026-02-01T20:00:00.001Z";
 
     fn t(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap()
@@ -197,7 +222,9 @@ mod tests {
                     updated_at: t(T0),
                     paid_at: None,
                     payment_reference: (status == BookingStatus::Confirmed).then(|| reference("ref-1")),
+                    refunded_at: None,
                 }),
+                event_date: Some(t(EVENT)),
             }
         }
     }
@@ -211,17 +238,20 @@ mod tests {
     }
 
     fn replay(existing: Hold) -> RefusedLock {
-        RefusedLock { existing: Some(existing), key_claimed: true, event: None }
+        RefusedLock { existing: Some(existing), key_claimed: true, event: None, held_seats: None }
     }
 
     #[test]
     fn replay_needs_the_same_event_and_seats() {
         let w = World::new();
         let existing = w.hold(LockStatus::Active, None);
-        assert!(refused_lock(&w.request(&w.event, 2), replay(existing.clone()), t(T0)).is_ok());
-        let more = refused_lock(&w.request(&w.event, 3), replay(existing.clone()), t(T0));
+        assert!(refused_lock(&w.request(&w.event, 2), replay(existing.clone()), 20, t(T0)).is_ok());
+        // A replay is the replay, whatever the counter says: it takes nothing.
+        let at_limit = RefusedLock { held_seats: Some(20), ..replay(existing.clone()) };
+        assert!(refused_lock(&w.request(&w.event, 2), at_limit, 20, t(T0)).is_ok());
+        let more = refused_lock(&w.request(&w.event, 3), replay(existing.clone()), 20, t(T0));
         assert!(matches!(more, Err(Error::IdempotencyKeyReused(_))));
-        let elsewhere = refused_lock(&w.request(&EventId::generate(), 2), replay(existing), t(T0));
+        let elsewhere = refused_lock(&w.request(&EventId::generate(), 2), replay(existing), 20, t(T0));
         assert!(matches!(elsewhere, Err(Error::IdempotencyKeyReused(_))));
     }
 
@@ -229,12 +259,17 @@ mod tests {
     fn lock_refusals_come_from_the_key_claim_then_the_event() {
         let w = World::new();
         let req = w.request(&w.event, 2);
-        let claimed = RefusedLock { existing: None, key_claimed: true, event: Some(None) };
-        assert!(matches!(refused_lock(&req, claimed, t(T0)), Err(Error::IdempotencyKeyReused(_))));
-        let no_event = RefusedLock { existing: None, key_claimed: false, event: Some(None) };
-        assert!(matches!(refused_lock(&req, no_event, t(T0)), Err(Error::NotFound("event"))));
-        let nothing = RefusedLock { existing: None, key_claimed: false, event: None };
-        assert_eq!(refused_lock(&req, nothing, t(T0)).unwrap_err().code(), "INTERNAL");
+        let claimed = RefusedLock { existing: None, key_claimed: true, event: Some(None), held_seats: None };
+        assert!(matches!(refused_lock(&req, claimed, 20, t(T0)), Err(Error::IdempotencyKeyReused(_))));
+        let no_event = RefusedLock { existing: None, key_claimed: false, event: Some(None), held_seats: Some(20) };
+        assert!(matches!(refused_lock(&req, no_event, 20, t(T0)), Err(Error::NotFound("event"))));
+        let over = RefusedLock { existing: None, key_claimed: false, event: None, held_seats: Some(19) };
+        assert!(matches!(
+            refused_lock(&req, over, 20, t(T0)),
+            Err(Error::UserLimitReached { limit: 20, held: 19, requested: 2 })
+        ));
+        let nothing = RefusedLock { existing: None, key_claimed: false, event: None, held_seats: None };
+        assert_eq!(refused_lock(&req, nothing, 20, t(T0)).unwrap_err().code(), "INTERNAL");
     }
 
     #[test]
@@ -276,6 +311,30 @@ mod tests {
         assert!(matches!(refused_pay(cancelled, &me, &reference("r"), t(T0)), Err(Error::BookingNotPending(_))));
         let lock_only = Some(w.hold(LockStatus::Active, None));
         assert!(matches!(refused_pay(lock_only, &me, &reference("r"), t(T0)), Err(Error::NotFound(_))));
+    }
+
+    #[test]
+    fn after_the_event_date_confirm_and_pay_are_refused_as_closed() {
+        let w = World::new();
+        let me = w.caller();
+        let with_date = |status, booking, date: &str| Hold { event_date: Some(t(date)), ..w.hold(status, booking) };
+        // A lock still inside its life, but the event began.
+        let lock = with_date(LockStatus::Active, None, T0);
+        assert!(matches!(refused_confirm(Some(lock), &me, t(T0)), Err(Error::EventClosed(_))));
+        let lock = with_date(LockStatus::Active, None, EVENT);
+        assert!(matches!(refused_confirm(Some(lock.clone()), &me, t(AFTER_EVENT)), Err(Error::EventClosed(_))));
+        // A confirmed lock is still answered with its booking; a released one is still not active.
+        let confirmed = with_date(LockStatus::Consumed, Some(BookingStatus::PaymentPending), T0);
+        assert!(refused_confirm(Some(confirmed.clone()), &me, t(T0)).is_ok());
+        let released = with_date(LockStatus::Released, None, T0);
+        assert!(matches!(refused_confirm(Some(released), &me, t(T0)), Err(Error::LockNotActive(_))));
+        // Pay: a pending booking of a past event is closed; a paid one is still its own replay.
+        assert!(matches!(refused_pay(Some(confirmed), &me, &reference("r"), t(T0)), Err(Error::EventClosed(_))));
+        let paid = with_date(LockStatus::Consumed, Some(BookingStatus::Confirmed), T0);
+        assert!(refused_pay(Some(paid), &me, &reference("ref-1"), t(T0)).is_ok());
+        // Holds written before the date was kept are judged as before.
+        let undated = Hold { event_date: None, ..w.hold(LockStatus::Active, None) };
+        assert!(matches!(refused_confirm(Some(undated), &me, t(LATE)), Err(Error::LockExpired(_))));
     }
 
     #[test]

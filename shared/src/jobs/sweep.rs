@@ -15,10 +15,9 @@ pub(crate) async fn expire_one(
     hold: &StaleHold,
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
-    let target = hold.hold_ref()?;
     match kind {
-        ExpiryKind::Lock => store.expire_lock(&target, hold.seats, now).await,
-        ExpiryKind::Booking => store.expire_booking(&target, hold.seats, now).await,
+        ExpiryKind::Lock => store.expire_lock(hold, now).await,
+        ExpiryKind::Booking => store.expire_booking(hold, now).await,
     }
 }
 

@@ -4,19 +4,21 @@
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
+use super::expiry::StaleHold;
 use super::write::returning_items;
 use super::{Store, StoreError};
 use crate::domain::booking::PaymentReference;
+use crate::domain::event::Terms;
 use crate::domain::ids::HoldRef;
-use crate::domain::lock::{Lock, NewLock, Seats, Window};
+use crate::domain::lock::{Lock, NewLock, Window};
 use crate::domain::user::Caller;
 use crate::time::Timestamp;
 use crate::Error;
 
 impl Store {
     /// The `TransactWriteItems` of `POST /api/locks`, and the lock it makes.
-    pub fn baseline_lock(&self, req: &NewLock) -> Result<(Lock, Vec<TransactWriteItem>), Error> {
-        self.lock_writes(req)
+    pub fn baseline_lock(&self, req: &NewLock, terms: Terms) -> Result<(Lock, Vec<TransactWriteItem>), Error> {
+        self.lock_writes(req, terms)
     }
 
     /// The `UpdateItem` of `POST /api/bookings/confirm`, as sent (asking for the item back).
@@ -38,10 +40,9 @@ impl Store {
     /// The `TransactWriteItems` the lock-expiry job sends for one lock.
     pub fn baseline_expire_lock(
         &self,
-        hold: &HoldRef,
-        seats: Seats,
+        stale: &StaleHold,
         now: Timestamp,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        self.expire_lock_writes(hold, seats, now)
+        self.expire_lock_writes(stale, now)
     }
 }

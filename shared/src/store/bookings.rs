@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::items::{decode_cursor, encode_cursor, from_item, hold_from, n, s, ts, HoldItem};
+use super::items::{decode_cursor, encode_cursor, from_item, hold_from, n, s, ts, EventItem, HoldItem};
 use super::keys::{self, ExpiryKind};
 use super::write::WriteError;
 use super::{Store, StoreError};
@@ -60,7 +60,8 @@ impl Store {
                  bookingExpiryBucket = :bucket, userKey = :userKey, userSort = :userSort REMOVE lockExpiryBucket",
             )
             .condition_expression(
-                "attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND expiresAt >= :now",
+                "attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND expiresAt >= :now \
+                 AND (attribute_not_exists(eventDate) OR eventDate > :now)",
             )
             .expression_attribute_values(":consumed", s(LockStatus::Consumed.as_str()))
             .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
@@ -109,7 +110,8 @@ impl Store {
                  REMOVE bookingExpiryBucket",
             )
             .condition_expression(
-                "attribute_exists(PK) AND userId = :caller AND bookingStatus = :pending AND paymentExpiresAt >= :now",
+                "attribute_exists(PK) AND userId = :caller AND bookingStatus = :pending AND paymentExpiresAt >= :now \
+                 AND (attribute_not_exists(eventDate) OR eventDate > :now)",
             )
             .expression_attribute_values(":confirmed", s(BookingStatus::Confirmed.as_str()))
             .expression_attribute_values(":pending", s(BookingStatus::PaymentPending.as_str()))
@@ -118,18 +120,25 @@ impl Store {
             .expression_attribute_values(":caller", s(caller.user_id.as_str()))
     }
 
-    /// The owner cancels a PAYMENT_PENDING (inside its window) or CONFIRMED booking; the seats go
-    /// back in the same transaction. The condition pins the status that was read, so the answer
-    /// rendered from that read is exact; if it changed meanwhile (paid while cancelling), read again.
+    /// The owner cancels a PAYMENT_PENDING (inside its window) or CONFIRMED booking before the event
+    /// date; the seats go back in the same transaction, whose event update carries the date rule
+    /// (`eventDate > :now`, else `EVENT_CLOSED`). The condition pins the status that was read, so
+    /// the answer rendered from that read is exact; if it changed meanwhile (paid while
+    /// cancelling), read again and cancel the paid booking, refund included. A CONFIRMED booking
+    /// is refunded in the same write (`refundedAt`: with the `dev` provider the refund is
+    /// complete at once), so no booking is ever paid and cancelled without its refund.
     pub async fn cancel(&self, hold: &HoldRef, caller: &Caller, now: Timestamp) -> Result<Booking, Error> {
         for _ in 0..CANCEL_ATTEMPTS {
             let current = self.hold_item(hold).await?.filter(|h| h.user_id == caller.user_id);
             let Some(seen) = current.as_ref().and_then(HoldItem::booking) else {
                 return Err(hold::refused_cancel(current.map(|h| h.hold()), caller, now));
             };
+            let refund = if seen.status == BookingStatus::Confirmed { ", refundedAt = :now" } else { "" };
             let cancel = self
                 .hold_transition(hold)
-                .update_expression("SET bookingStatus = :cancelled, bookingUpdatedAt = :now REMOVE bookingExpiryBucket")
+                .update_expression(format!(
+                    "SET bookingStatus = :cancelled, bookingUpdatedAt = :now{refund} REMOVE bookingExpiryBucket"
+                ))
                 .condition_expression(
                     "attribute_exists(PK) AND userId = :caller AND seats = :seats AND bookingStatus = :seen \
                      AND (bookingStatus = :confirmed OR (bookingStatus = :pending AND paymentExpiresAt >= :now))",
@@ -143,17 +152,26 @@ impl Store {
                 .expression_attribute_values(":seats", n(seen.seats.get()))
                 .build()
                 .map_err(StoreError::from)?;
-            let writes = vec![
-                TransactWriteItem::builder().update(cancel).build(),
-                self.return_seats(&hold.event_id, seen.seats, now)?,
-            ];
+            let mut writes = vec![TransactWriteItem::builder().update(cancel).build()];
+            writes.extend(self.return_seats_if(
+                &hold.event_id,
+                &seen.user,
+                seen.seats,
+                now,
+                "attribute_exists(PK) AND eventDate > :now",
+            )?);
             match self.transact(writes).await {
                 Ok(()) => {
-                    tracing::info!(booking_id = %seen.id, seats = %seen.seats, "booking cancelled");
-                    return Ok(Booking { status: BookingStatus::Cancelled, updated_at: now, ..seen });
+                    let refunded_at = (seen.status == BookingStatus::Confirmed).then_some(now);
+                    tracing::info!(booking_id = %seen.id, seats = %seen.seats, refunded = refunded_at.is_some(), "booking cancelled");
+                    return Ok(Booking { status: BookingStatus::Cancelled, updated_at: now, refunded_at, ..seen });
                 }
                 Err(WriteError::Store(e)) => return Err(e.into()),
                 Err(WriteError::Refused(old)) => {
+                    if let Some(Some(event)) = old.get(1).filter(|e| e.as_ref().is_some_and(|e| !e.is_empty())) {
+                        let event = from_item::<EventItem>(event.clone())?;
+                        return Err(Error::EventClosed(event.event_date));
+                    }
                     let old = hold_from(old.first().and_then(Option::as_ref))?;
                     if !hold::cancel_raced_payment(seen.status, old.as_ref()) {
                         return Err(hold::refused_cancel(old, caller, now));

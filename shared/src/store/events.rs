@@ -1,7 +1,7 @@
 //! Events: creation, reads, the soonest-first list and the seat census.
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
 use super::expiry::StaleHold;
 use super::items::{decode_cursor, encode_cursor, from_item, key, n, s, to_item, ts, EventItem, Item};
@@ -9,7 +9,7 @@ use super::keys;
 use super::{Store, StoreError};
 use crate::domain::booking::{self, BookingStatus};
 use crate::domain::event::{seat_use, Event, Inventory, NewEvent};
-use crate::domain::ids::{BookingId, EventId, LockId};
+use crate::domain::ids::{BookingId, EventId, LockId, UserId};
 use crate::domain::lock::{self, LockStatus, Seats};
 use crate::time::Timestamp;
 use crate::Error;
@@ -19,6 +19,7 @@ use crate::Error;
 #[serde(rename_all = "camelCase")]
 struct HoldSeats {
     lock_id: LockId,
+    user_id: UserId,
     booking_id: Option<BookingId>,
     seats: Seats,
     lock_status: LockStatus,
@@ -68,6 +69,7 @@ impl Store {
             name: new.name.clone(),
             description: new.description.clone(),
             event_date: new.event_date,
+            max_seats_per_user: new.max_seats_per_user,
             total_seats: new.total_seats,
             available_seats: new.total_seats,
             version: 0,
@@ -170,26 +172,54 @@ impl Store {
         Ok(found)
     }
 
-    /// The event side of every transaction that hands seats back (release, cancel, both expiry
-    /// jobs): `availableSeats` up by `seats` and `version` bumped, in the same transaction as the
-    /// hold's own conditional update, so the seats come back exactly once.
+    /// The writes every transaction that hands seats back (release, cancel, both expiry jobs)
+    /// adds to its hold's own conditional update: the event's `availableSeats` up by `seats` and
+    /// its `version` bumped, and the holder's per-user counter down by `seats`. In one transaction
+    /// with the hold's update, so the seats come back exactly once.
     pub(crate) fn return_seats(
         &self,
         event_id: &EventId,
+        user_id: &UserId,
         seats: Seats,
         now: Timestamp,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let update = Update::builder()
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        self.return_seats_if(event_id, user_id, seats, now, "attribute_exists(PK)")
+    }
+
+    /// [`Store::return_seats`] with the event's own condition (which may use `:now`); if it
+    /// fails, the event as it was comes back.
+    pub(crate) fn return_seats_if(
+        &self,
+        event_id: &EventId,
+        user_id: &UserId,
+        seats: Seats,
+        now: Timestamp,
+        event_condition: &str,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let event = Update::builder()
             .table_name(self.table())
             .set_key(Some(key(keys::event_pk(event_id), keys::EVENT_SK)))
             .update_expression("SET availableSeats = availableSeats + :seats, updatedAt = :now ADD #version :one")
-            .condition_expression("attribute_exists(PK)")
+            .condition_expression(event_condition)
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":seats", n(seats.get()))
             .expression_attribute_values(":now", ts(now))
             .expression_attribute_values(":one", n(1))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()?;
-        Ok(TransactWriteItem::builder().update(update).build())
+        // No condition: a seat return is never refused for the counter's sake (a counter lost to
+        // a hand edit would otherwise block the seats for good).
+        let counter = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(super::locks::user_seats_key(event_id, user_id)))
+            .update_expression("SET updatedAt = :now ADD heldSeats :back")
+            .expression_attribute_values(":back", n(-seats.get()))
+            .expression_attribute_values(":now", ts(now))
+            .build()?;
+        Ok(vec![
+            TransactWriteItem::builder().update(event).build(),
+            TransactWriteItem::builder().update(counter).build(),
+        ])
     }
 
     /// Counts the event's seats from its holds with strongly consistent reads (the holds live in
@@ -212,6 +242,7 @@ impl Store {
                     stale.push(StaleHold {
                         event_id: event_id.clone(),
                         lock_id: h.lock_id,
+                        user_id: h.user_id,
                         booking_id: h.booking_id,
                         seats: h.seats,
                     });
@@ -239,7 +270,7 @@ impl Store {
                 .expression_attribute_values(":pk", s(keys::event_pk(event_id)))
                 .expression_attribute_values(":hold", s(keys::HOLD_SK_PREFIX))
                 .projection_expression(
-                    "lockId, bookingId, seats, lockStatus, bookingStatus, expiresAt, paymentExpiresAt",
+                    "lockId, userId, bookingId, seats, lockStatus, bookingStatus, expiresAt, paymentExpiresAt",
                 )
                 .consistent_read(true)
                 .set_exclusive_start_key(start)

@@ -11,7 +11,7 @@ use super::keys::{self, ExpiryKind};
 use super::write::WriteError;
 use super::{Store, StoreError};
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::{BookingId, EventId, HoldRef, LockId};
+use crate::domain::ids::{BookingId, EventId, HoldRef, LockId, UserId};
 use crate::domain::lock::{LockStatus, Seats};
 use crate::time::Timestamp;
 
@@ -21,6 +21,8 @@ use crate::time::Timestamp;
 pub struct StaleHold {
     pub event_id: EventId,
     pub lock_id: LockId,
+    /// Whose seats they are: the per-user counter gets them back too.
+    pub user_id: UserId,
     #[serde(default)]
     pub booking_id: Option<BookingId>,
     pub seats: Seats,
@@ -101,17 +103,17 @@ impl Store {
     }
 
     /// ACTIVE -> EXPIRED and the seats back, if the lock is still ACTIVE and past `expiresAt`.
-    pub async fn expire_lock(&self, hold: &HoldRef, seats: Seats, now: Timestamp) -> Result<Outcome, StoreError> {
-        self.expire(self.expire_lock_writes(hold, seats, now)?).await
+    pub async fn expire_lock(&self, stale: &StaleHold, now: Timestamp) -> Result<Outcome, StoreError> {
+        self.expire(self.expire_lock_writes(stale, now)?).await
     }
 
     /// The one `TransactWriteItems` [`Store::expire_lock`] sends.
     pub(crate) fn expire_lock_writes(
         &self,
-        hold: &HoldRef,
-        seats: Seats,
+        stale: &StaleHold,
         now: Timestamp,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let (hold, seats) = (&stale.hold_ref()?, stale.seats);
         let expire = self
             .hold_transition(hold)
             .update_expression("SET lockStatus = :expired, updatedAt = :now REMOVE lockExpiryBucket")
@@ -121,12 +123,15 @@ impl Store {
             .expression_attribute_values(":now", ts(now))
             .expression_attribute_values(":seats", n(seats.get()))
             .build()?;
-        Ok(vec![TransactWriteItem::builder().update(expire).build(), self.return_seats(&hold.event_id, seats, now)?])
+        let mut writes = vec![TransactWriteItem::builder().update(expire).build()];
+        writes.extend(self.return_seats(&hold.event_id, &stale.user_id, seats, now)?);
+        Ok(writes)
     }
 
     /// PAYMENT_PENDING -> EXPIRED (and its lock EXPIRED) and the seats back, if still pending
     /// and past `paymentExpiresAt`.
-    pub async fn expire_booking(&self, hold: &HoldRef, seats: Seats, now: Timestamp) -> Result<Outcome, StoreError> {
+    pub async fn expire_booking(&self, stale: &StaleHold, now: Timestamp) -> Result<Outcome, StoreError> {
+        let (hold, seats) = (&stale.hold_ref()?, stale.seats);
         let expire = self
             .hold_transition(hold)
             .update_expression(
@@ -140,11 +145,9 @@ impl Store {
             .expression_attribute_values(":now", ts(now))
             .expression_attribute_values(":seats", n(seats.get()))
             .build()?;
-        self.expire(vec![
-            TransactWriteItem::builder().update(expire).build(),
-            self.return_seats(&hold.event_id, seats, now)?,
-        ])
-        .await
+        let mut writes = vec![TransactWriteItem::builder().update(expire).build()];
+        writes.extend(self.return_seats(&hold.event_id, &stale.user_id, seats, now)?);
+        self.expire(writes).await
     }
 
     async fn expire(&self, writes: Vec<TransactWriteItem>) -> Result<Outcome, StoreError> {

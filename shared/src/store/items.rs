@@ -58,6 +58,8 @@ pub struct EventItem {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub description: Option<String>,
     pub event_date: Timestamp,
+    /// Pinned by every lock's condition (see `domain::event::Terms`).
+    pub max_seats_per_user: i64,
     pub total_seats: i64,
     pub available_seats: i64,
     /// Bumped by every write that moves seats; the recovery check and the inventory read use it
@@ -76,6 +78,7 @@ impl From<EventItem> for Event {
             name: i.name,
             description: i.description,
             event_date: i.event_date,
+            max_seats_per_user: i.max_seats_per_user,
             total_seats: i.total_seats,
             available_seats: i.available_seats,
             created_at: i.created_at,
@@ -101,6 +104,10 @@ pub struct HoldItem {
     pub idempotency_key: IdempotencyKey,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The event's date when the lock was taken (pinned by the lock's condition): confirm, pay
+    /// and their refusals read it here, so they stay one request.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub event_date: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub booking_id: Option<BookingId>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -115,6 +122,8 @@ pub struct HoldItem {
     pub paid_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub payment_reference: Option<PaymentReference>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refunded_at: Option<Timestamp>,
     /// LockExpiryIndex (sorted on `expiresAt`): present only while the lock is ACTIVE.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub lock_expiry_bucket: Option<String>,
@@ -129,8 +138,9 @@ pub struct HoldItem {
 }
 
 impl HoldItem {
-    /// The fresh ACTIVE lock a request makes, at its record `hold` (`req.hold_ref()`).
-    pub fn new_lock(hold: &HoldRef, req: &NewLock) -> Self {
+    /// The fresh ACTIVE lock a request makes, at its record `hold` (`req.hold_ref()`), for an
+    /// event on `event_date`.
+    pub fn new_lock(hold: &HoldRef, req: &NewLock, event_date: Timestamp) -> Self {
         HoldItem {
             pk: keys::event_pk(&hold.event_id),
             sk: keys::hold_sk(&hold.hash),
@@ -144,6 +154,7 @@ impl HoldItem {
             idempotency_key: req.idempotency_key.clone(),
             created_at: req.life.from,
             updated_at: req.life.from,
+            event_date: Some(event_date),
             booking_id: None,
             booking_status: None,
             payment_expires_at: None,
@@ -151,6 +162,7 @@ impl HoldItem {
             booking_updated_at: None,
             paid_at: None,
             payment_reference: None,
+            refunded_at: None,
             lock_expiry_bucket: Some(ExpiryKind::Lock.bucket_for(&hold.hash)),
             booking_expiry_bucket: None,
             user_key: None,
@@ -185,11 +197,12 @@ impl HoldItem {
             updated_at: self.booking_updated_at?,
             paid_at: self.paid_at,
             payment_reference: self.payment_reference.clone(),
+            refunded_at: self.refunded_at,
         })
     }
 
     pub fn hold(&self) -> Hold {
-        Hold { lock: self.lock(), booking: self.booking() }
+        Hold { lock: self.lock(), booking: self.booking(), event_date: self.event_date }
     }
 }
 
@@ -236,6 +249,20 @@ pub struct EmailItem {
     pub sk: String,
     pub entity: String,
     pub user_id: UserId,
+}
+
+/// One user's seats of one event that still hold seats (ACTIVE locks, PAYMENT_PENDING and
+/// CONFIRMED bookings): the per-user limit's counter, `PK = EVENT#<eventId>`,
+/// `SK = SEATS#<userId>`. Created by the user's first lock of the event (`ADD`), moved in the same
+/// transaction as the seats every time, never deleted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSeatsItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub held_seats: i64,
 }
 
 /// Claims an idempotency key for one caller, whichever event it was first used for.
@@ -299,7 +326,7 @@ mod tests {
             idempotency_key: IdempotencyKey::parse("k").unwrap(),
             life: crate::domain::lock::Window::starting(t0, 300),
         };
-        let item = to_item(&HoldItem::new_lock(&req.hold_ref(), &req)).unwrap();
+        let item = to_item(&HoldItem::new_lock(&req.hold_ref(), &req, t0.plus_seconds(86_400))).unwrap();
         assert!(item.contains_key("lockExpiryBucket"));
         assert!(!item.contains_key("bookingExpiryBucket"));
         assert_eq!(item["expiresAt"], s("2026-01-29T11:05:00.000Z"));

@@ -28,6 +28,11 @@ pub fn hold_sk(hash: &str) -> String {
 }
 pub const HOLD_SK_PREFIX: &str = "HOLD#";
 
+/// One user's seats of one event (the per-user limit's counter), in the event's partition.
+pub fn user_seats_sk(user_id: &UserId) -> String {
+    format!("SEATS#{user_id}")
+}
+
 pub fn user_pk(user_id: &UserId) -> String {
     format!("USER#{user_id}")
 }

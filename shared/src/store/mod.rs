@@ -48,16 +48,17 @@ impl StoreError {
     }
 }
 
-/// The table and the client to reach it; cheap to clone.
+/// The table and the client to reach it; cheap to clone (clones share the event terms).
 #[derive(Clone, Debug)]
 pub struct Store {
     client: Client,
     table: String,
+    terms: locks::TermsCache,
 }
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Store { client, table: table.into() }
+        Store { client, table: table.into(), terms: locks::TermsCache::default() }
     }
 
     pub fn client(&self) -> &Client {

@@ -41,3 +41,23 @@ async fn lists_and_cursors() {
 async fn concurrent_locks_never_oversell() {
     scenarios::concurrency(&Harness::new().await.api(), 200, 50, 200).await;
 }
+
+#[tokio::test]
+async fn the_per_user_limit_counts_every_seat_held_and_frees_returned_ones() {
+    scenarios::per_user_limit(&Harness::new().await.api()).await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_locks_of_one_user_cannot_pass_its_limit_together() {
+    scenarios::one_user_racing_its_limit(&Harness::new().await.api(), 50).await;
+}
+
+#[tokio::test]
+async fn after_the_event_date_nothing_is_locked_confirmed_paid_or_cancelled() {
+    scenarios::event_date_closes_the_sale(&Harness::new().await.api(), 3).await;
+}
+
+#[tokio::test]
+async fn a_cancel_racing_a_payment_never_leaves_a_paid_booking_unrefunded() {
+    scenarios::cancel_racing_payment(&Harness::new().await.api(), 30).await;
+}

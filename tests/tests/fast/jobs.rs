@@ -39,6 +39,12 @@ async fn booking_expiry_returns_the_seats_of_unpaid_bookings() {
 }
 
 #[tokio::test]
+async fn expired_holds_give_their_seats_back_to_the_user_limit() {
+    let h = Harness::new().await;
+    job_scenarios::expiry_returns_seats_to_the_user_limit(&h.api(), &h.jobs(), &h.operator()).await;
+}
+
+#[tokio::test]
 async fn recovery_heals_a_crash_s_leftovers() {
     let h = Harness::new().await;
     job_scenarios::recovery_heals_crash(&h.api(), &h.jobs(), &h.operator()).await;
@@ -61,7 +67,9 @@ async fn a_closed_event_takes_no_locks() {
 async fn stale_world(api: &Api, locks: usize, bookings: usize, seats_each: i64) -> (String, Vec<String>) {
     let admin = api.admin().await;
     let users: Vec<_> = join_all((0..4).map(|_| api.new_user())).await;
-    let events = vec![api.event(&admin, 500).await, api.event(&admin, 500).await];
+    // A few users hold many seats each here; the per-user limit is not what is tested.
+    let roomy = json!({"totalSeats": 500, "maxSeatsPerUser": 1000});
+    let events = vec![api.event_with(&admin, roomy.clone()).await, api.event_with(&admin, roomy).await];
     let work = (0..locks + bookings).map(|i| {
         let (token, _) = users[i % users.len()].clone();
         let event_id = events[i % events.len()].clone();
@@ -125,7 +133,8 @@ struct Contenders {
 async fn contenders(api: &Api, n: usize, seats: i64, key_prefix: &str) -> Contenders {
     let admin = api.admin().await;
     let (token, _) = api.new_user().await;
-    let event_id = api.event(&admin, 100).await;
+    // One user holds up to all 100 seats: the limit is not what is tested.
+    let event_id = api.event_with(&admin, json!({"totalSeats": 100, "maxSeatsPerUser": 1000})).await;
     let mut locks = Vec::new();
     for i in 0..n {
         let lock = api.lock(&token, &event_id, seats, &format!("{key_prefix}-{i}")).await;
@@ -252,7 +261,8 @@ async fn recovery_during_live_traffic_repairs_nothing() {
     let api = h.api();
     let admin = api.admin().await;
     let users: Vec<_> = join_all((0..8).map(|_| api.new_user())).await;
-    let event_id = api.event(&admin, 400).await;
+    // Each user may end up holding many of the 400 seats: the limit is not what is tested.
+    let event_id = api.event_with(&admin, json!({"totalSeats": 400, "maxSeatsPerUser": 1000})).await;
     let done = std::sync::atomic::AtomicBool::new(false);
     let runs = std::sync::atomic::AtomicUsize::new(0);
     let traffic = async {

@@ -6,8 +6,12 @@ use booking_tests::request_counts;
 async fn each_lock_confirm_and_pay_is_one_dynamodb_request() {
     let rows = request_counts::per_operation().await;
     let expected = [
+        // A lock pins the event's date and per-user limit in its condition; a process learns
+        // them with one read the first time it locks a seat of that event, then never again.
+        ("lock, the first of an event this process has not seen", 201, "1 GetItem, 1 TransactWriteItems"),
         ("lock", 201, "1 TransactWriteItems"),
         ("lock again, same key (replay)", 200, "1 TransactWriteItems"),
+        ("lock refused (USER_LIMIT_REACHED)", 409, "1 TransactWriteItems"),
         ("lock refused (SEATS_UNAVAILABLE)", 409, "1 TransactWriteItems"),
         ("confirm", 201, "1 UpdateItem"),
         ("confirm again (replay)", 200, "1 UpdateItem"),

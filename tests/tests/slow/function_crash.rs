@@ -98,7 +98,8 @@ async fn world(function: &'static str) -> World {
     let api = harness.api();
     let admin = api.admin().await;
     let (token, _) = api.new_user().await;
-    let event_id = api.event(&admin, 100).await;
+    // One user takes every seat it can here: the per-user limit is not what is tested.
+    let event_id = api.event_with(&admin, json!({"totalSeats": 100, "maxSeatsPerUser": 1000})).await;
     let function = Function::new(function, &harness).await;
     World { api, admin, token, event_id, function }
 }
