@@ -342,6 +342,25 @@ pub async fn numbers(api: &Api, w: &World) {
         let r = raw_post(api, "/api/events", &w.admin, &body).await;
         refused(&format!("totalSeats {total}"), &r, 400, code);
     }
+    // The per-user limit: 1..1000, a whole number.
+    for (i, (max, code)) in [
+        ("0", "VALIDATION_ERROR"),
+        ("1001", "VALIDATION_ERROR"),
+        ("-1", "VALIDATION_ERROR"),
+        ("9223372036854775808", "VALIDATION_ERROR"),
+        ("2.5", "VALIDATION_ERROR"),
+        ("\"20\"", "VALIDATION_ERROR"),
+        ("[20]", "VALIDATION_ERROR"),
+        ("1e400", "INVALID_JSON"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body =
+            format!(r#"{{"name":"{} max {i}","eventDate":"{date}","totalSeats":10,"maxSeatsPerUser":{max}}}"#, w.tag);
+        let r = raw_post(api, "/api/events", &w.admin, &body).await;
+        refused(&format!("maxSeatsPerUser {max}"), &r, 400, code);
+    }
 
     for limit in
         ["-1", "1.5", "1e2", "2147483648", "9223372036854775808", "99999999999999999999", "0x10", "5abc", "NaN", "%205"]

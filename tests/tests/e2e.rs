@@ -72,6 +72,18 @@ async fn lists_and_cursors() {
     scenarios::lists(&api()).await;
 }
 
+#[tokio::test]
+#[ignore = "needs the local stack: infra/local/test.sh runs it"]
+async fn the_per_user_limit_holds_over_http() {
+    scenarios::per_user_limit(&api()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the local stack: infra/local/test.sh runs it"]
+async fn concurrent_locks_of_one_user_never_pass_its_limit() {
+    scenarios::one_user_racing_its_limit(&api(), 50).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs the local stack: infra/local/test.sh runs it"]
 async fn concurrent_locks_never_oversell() {
