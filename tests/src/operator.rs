@@ -93,7 +93,9 @@ impl Operator<'_> {
     /// Writes an ACTIVE lock whose `expiresAt` has passed, without taking its seats from the
     /// event: a crash's leftovers come from pairing this with [`Self::shift_available`].
     /// `indexed` says whether it carries the attribute that lists it in LockExpiryIndex (a lock
-    /// written by this code does; a hand-written one may not). Returns the lock id.
+    /// written by this code does; a hand-written one may not). It always carries `liveSort`, as
+    /// every lock this code writes does, so the census counts it (a hold without it is not
+    /// counted: TABLE_DESIGN.md). Returns the lock id.
     pub async fn write_stale_lock(&self, event_id: &str, user_id: &str, seats: i64, indexed: bool) -> String {
         let key = format!("crash-{}", ulid::Ulid::new());
         let user = UserId::parse(user_id).expect("a user id");
@@ -114,7 +116,8 @@ impl Operator<'_> {
             .item("expiresAt", s(ago(300)))
             .item("idempotencyKey", s(key))
             .item("createdAt", s(created.clone()))
-            .item("updatedAt", s(created));
+            .item("updatedAt", s(created))
+            .item(keys::LIVE_SORT, s(keys::hold_sk(&at.hash)));
         if indexed {
             put = put.item("lockExpiryBucket", s(ExpiryKind::Lock.bucket_for(&at.hash)));
         }

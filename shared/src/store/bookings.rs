@@ -129,7 +129,9 @@ impl Store {
             };
             let cancel = self
                 .hold_transition(hold)
-                .update_expression("SET bookingStatus = :cancelled, bookingUpdatedAt = :now REMOVE bookingExpiryBucket")
+                .update_expression(
+                    "SET bookingStatus = :cancelled, bookingUpdatedAt = :now REMOVE bookingExpiryBucket, liveSort",
+                )
                 .condition_expression(
                     "attribute_exists(PK) AND userId = :caller AND seats = :seats AND bookingStatus = :seen \
                      AND (bookingStatus = :confirmed OR (bookingStatus = :pending AND paymentExpiresAt >= :now))",
