@@ -48,7 +48,7 @@ pub struct Census {
     /// False if seats kept moving through every attempt; the counts are then approximate.
     pub settled: bool,
     /// Holds past their deadline but still holding seats (ACTIVE locks, PAYMENT_PENDING
-    /// bookings), found in the event's own partition, so recovery can expire them even if an
+    /// bookings), found among the event's live holds, so recovery can expire them even if an
     /// expiry index never listed them (an item written by hand without its bucket, say).
     pub stale: Vec<StaleHold>,
     /// Live holds that could not be read (a hand edit, a bug), logged with their keys and left
