@@ -26,6 +26,9 @@ pub struct Faults {
     pub update_conflicts: AtomicU32,
     /// Every request panics (a bug somewhere below the caller).
     pub panic: AtomicBool,
+    /// Requests whose body contains this text (an event's key, say) are sent only after this
+    /// pause: one slow partition, to run a job's budget out at a chosen place.
+    pub slow: Mutex<Option<(String, std::time::Duration)>>,
     injected: AtomicU32,
     counts: Mutex<HashMap<String, u64>>,
 }
@@ -47,6 +50,11 @@ impl Faults {
 
     pub fn reset_counts(&self) {
         self.counts.lock().unwrap().clear();
+    }
+
+    /// Makes every request that mentions `text` wait `pause` first; `None` ends it.
+    pub fn slow_down(&self, slow: Option<(&str, std::time::Duration)>) {
+        *self.slow.lock().unwrap() = slow.map(|(text, pause)| (text.to_string(), pause));
     }
 
     /// Faults answered so far.
@@ -109,7 +117,22 @@ impl HttpConnector for FaultyConnector {
                 self.faults.injected.fetch_add(1, Ordering::SeqCst);
                 HttpConnectorFuture::ready(Ok(response))
             }
-            None => self.inner.call(request),
+            None => {
+                let pause = self.faults.slow.lock().unwrap().as_ref().and_then(|(text, pause)| {
+                    let body = request.body().bytes().unwrap_or_default();
+                    body.windows(text.len()).any(|w| w == text.as_bytes()).then_some(*pause)
+                });
+                match pause {
+                    Some(pause) => {
+                        let inner = self.inner.clone();
+                        HttpConnectorFuture::new(async move {
+                            tokio::time::sleep(pause).await;
+                            inner.call(request).await
+                        })
+                    }
+                    None => self.inner.call(request),
+                }
+            }
         }
     }
 }

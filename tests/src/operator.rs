@@ -93,7 +93,9 @@ impl Operator<'_> {
     /// Writes an ACTIVE lock whose `expiresAt` has passed, without taking its seats from the
     /// event: a crash's leftovers come from pairing this with [`Self::shift_available`].
     /// `indexed` says whether it carries the attribute that lists it in LockExpiryIndex (a lock
-    /// written by this code does; a hand-written one may not). Returns the lock id.
+    /// written by this code does; a hand-written one may not). It always carries `liveSort`, as
+    /// every lock this code writes does, so the census counts it (a hold without it is not
+    /// counted: TABLE_DESIGN.md). Returns the lock id.
     pub async fn write_stale_lock(&self, event_id: &str, user_id: &str, seats: i64, indexed: bool) -> String {
         let key = format!("crash-{}", ulid::Ulid::new());
         let user = UserId::parse(user_id).expect("a user id");
@@ -114,7 +116,8 @@ impl Operator<'_> {
             .item("expiresAt", s(ago(300)))
             .item("idempotencyKey", s(key))
             .item("createdAt", s(created.clone()))
-            .item("updatedAt", s(created));
+            .item("updatedAt", s(created))
+            .item(keys::LIVE_SORT, s(keys::hold_sk(&at.hash)));
         if indexed {
             put = put.item("lockExpiryBucket", s(ExpiryKind::Lock.bucket_for(&at.hash)));
         }
@@ -166,5 +169,158 @@ impl Operator<'_> {
             .send()
             .await
             .unwrap_or_else(|e| panic!("set eventDate of {event_id}: {e:?}"));
+    }
+}
+
+/// A raw table item, as `aws dynamodb get-item` shows it.
+pub type RawItem = std::collections::HashMap<String, AttributeValue>;
+
+/// What a seeded hold looks like when it is finished: the three ways this code leaves one.
+#[derive(Debug, Clone, Copy)]
+pub enum Finished {
+    /// Released by its owner: no index attribute left, a TTL set.
+    Released,
+    /// Expired by the job: the same.
+    Expired,
+    /// A booking cancelled by its owner: kept for good (no TTL), still in UserBookingsIndex.
+    Cancelled,
+}
+
+/// A hold item of `event_id` as this code writes it (`store::items::HoldItem`), for the
+/// seeded histories of the tests and the benchmark: `live` ACTIVE one-seat locks that hold
+/// their seats (in LockExpiryIndex and LiveHoldsIndex, expiring in an hour), or `finished` ones
+/// in no index but UserBookingsIndex. The key is `key` under a fixed user.
+pub fn seeded_hold(event_id: &EventId, user: &UserId, key: &str, finished: Option<Finished>) -> RawItem {
+    let at = HoldRef::for_request(event_id, user, &IdempotencyKey::parse(key).expect("a key"));
+    let created = ago(7200);
+    let mut item = RawItem::from([
+        ("PK".to_string(), s(keys::event_pk(event_id))),
+        ("SK".to_string(), s(keys::hold_sk(&at.hash))),
+        ("entity".to_string(), s("HOLD")),
+        ("lockId".to_string(), s(at.lock_id().as_str())),
+        ("eventId".to_string(), s(event_id.as_str())),
+        ("userId".to_string(), s(user.as_str())),
+        ("seats".to_string(), n(1)),
+        ("idempotencyKey".to_string(), s(key)),
+        ("createdAt".to_string(), s(created.clone())),
+        ("updatedAt".to_string(), s(created.clone())),
+    ]);
+    let gone = n(Timestamp::now().unix_seconds() + 7 * 86_400);
+    let mut set = |k: &str, v: AttributeValue| item.insert(k.to_string(), v);
+    match finished {
+        None => {
+            set("lockStatus", s("ACTIVE"));
+            set("expiresAt", s(ahead(3600)));
+            set("lockExpiryBucket", s(ExpiryKind::Lock.bucket_for(&at.hash)));
+            set(keys::LIVE_SORT, s(keys::hold_sk(&at.hash)));
+        }
+        Some(Finished::Released) => {
+            set("lockStatus", s("RELEASED"));
+            set("expiresAt", s(ago(6900)));
+            set("expiresAtEpoch", gone);
+        }
+        Some(Finished::Expired) => {
+            set("lockStatus", s("EXPIRED"));
+            set("expiresAt", s(ago(6900)));
+            set("expiresAtEpoch", gone);
+        }
+        Some(Finished::Cancelled) => {
+            let booking = at.booking_id();
+            set("lockStatus", s("CONSUMED"));
+            set("expiresAt", s(ago(6900)));
+            set("bookingId", s(booking.as_str()));
+            set("bookingStatus", s("CANCELLED"));
+            set("paymentExpiresAt", s(ago(6000)));
+            set("bookingCreatedAt", s(created.clone()));
+            set("bookingUpdatedAt", s(ago(6500)));
+            set("userKey", s(keys::user_bookings_key(user)));
+            set("userSort", s(keys::user_bookings_sort(Timestamp::parse(&created).expect("time"), &booking)));
+        }
+    }
+    item
+}
+
+impl Operator<'_> {
+    /// The item at (`pk`, `sk`), read consistently.
+    pub async fn raw_item(&self, pk: &str, sk: &str) -> Option<RawItem> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get {pk} / {sk}: {e:?}"));
+        out.item
+    }
+
+    /// The item of a lock or booking id.
+    pub async fn raw_hold(&self, id: &str) -> RawItem {
+        let (pk, sk) = hold_key(id);
+        let (pk, sk) = (pk.as_s().expect("pk").clone(), sk.as_s().expect("sk").clone());
+        self.raw_item(&pk, &sk).await.unwrap_or_else(|| panic!("no item for {id}"))
+    }
+
+    /// The idempotency claim of (`user_id`, `key`), made by a lock on `event_id`.
+    pub async fn raw_claim(&self, event_id: &str, user_id: &str, key: &str) -> Option<RawItem> {
+        let user = UserId::parse(user_id).expect("a user id");
+        let at = HoldRef::for_request(&self::event_id(event_id), &user, &IdempotencyKey::parse(key).expect("a key"));
+        self.raw_item(&keys::idempotency_pk(&user, &at.hash), keys::IDEMPOTENCY_SK).await
+    }
+
+    /// Writes `items` with BatchWriteItem, 25 to a request, `concurrency` requests at once,
+    /// re-sending what DynamoDB leaves unprocessed.
+    pub async fn batch_put(&self, items: Vec<RawItem>, concurrency: usize) {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        use futures::StreamExt;
+        let chunks: Vec<Vec<RawItem>> = items.chunks(25).map(<[_]>::to_vec).collect();
+        futures::stream::iter(chunks)
+            .map(|chunk| async move {
+                let mut pending: Vec<WriteRequest> = chunk
+                    .into_iter()
+                    .map(|item| {
+                        let put = PutRequest::builder().set_item(Some(item)).build().expect("put request");
+                        WriteRequest::builder().put_request(put).build()
+                    })
+                    .collect();
+                while !pending.is_empty() {
+                    let out = self
+                        .client
+                        .batch_write_item()
+                        .request_items(self.table, pending)
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("batch write: {e:?}"));
+                    pending = out.unprocessed_items.and_then(|mut u| u.remove(self.table)).unwrap_or_default();
+                }
+            })
+            .buffer_unordered(concurrency)
+            .collect::<Vec<()>>()
+            .await;
+    }
+
+    /// Writes a hold that holds seats (it carries `liveSort`, so the census reads it) but that
+    /// no code can read: `seats` is text, as a careless hand edit might leave it. Returns its
+    /// sort key.
+    pub async fn write_broken_live_hold(&self, event_id: &str) -> String {
+        let sk = format!("HOLD#broken-{}", ulid::Ulid::new());
+        self.client
+            .put_item()
+            .table_name(self.table)
+            .item("PK", s(keys::event_pk(&self::event_id(event_id))))
+            .item("SK", s(sk.clone()))
+            .item("entity", s("HOLD"))
+            .item("lockId", s("lk_broken"))
+            .item("eventId", s(event_id))
+            .item("seats", s("two"))
+            .item("lockStatus", s("ACTIVE"))
+            .item("expiresAt", s(ahead(3600)))
+            .item(keys::LIVE_SORT, s(sk.clone()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("write broken live hold: {e:?}"));
+        sk
     }
 }

@@ -54,6 +54,22 @@ pub fn is_expired(expires_at: Timestamp, now: Timestamp) -> bool {
     expires_at < now
 }
 
+/// **The idempotency replay window.** How long an idempotency claim (from its creation) and a
+/// lock that finished without ever becoming a booking (released by its owner, expired by the job;
+/// from its finish) stay in the table. After it, DynamoDB TTL may delete them (`expiresAtEpoch`):
+/// the key may then be used again, as a new request, and `GET /api/locks/{id}` of such a lock
+/// answers 404. A client retries a lost answer within minutes, and a replay window of at least
+/// 24 hours is the contract; 7 days covers a client that retries after a weekend's outage, and
+/// costs little (a few hundred bytes per lock, deleted by TTL for free). Bookings are never
+/// given a TTL: they stay.
+pub const FINISHED_HOLD_RETENTION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// The `expiresAtEpoch` (Unix seconds) of something that may go [`FINISHED_HOLD_RETENTION`]
+/// after `from`.
+pub fn retained_until(from: Timestamp) -> i64 {
+    from.unix_seconds() + FINISHED_HOLD_RETENTION.as_secs() as i64
+}
+
 /// From `from` until `until`: a lock's life (created, expires) or a booking's payment window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {

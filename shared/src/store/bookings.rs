@@ -137,7 +137,7 @@ impl Store {
             let cancel = self
                 .hold_transition(hold)
                 .update_expression(format!(
-                    "SET bookingStatus = :cancelled, bookingUpdatedAt = :now{refund} REMOVE bookingExpiryBucket"
+                    "SET bookingStatus = :cancelled, bookingUpdatedAt = :now{refund} REMOVE bookingExpiryBucket, liveSort"
                 ))
                 .condition_expression(
                     "attribute_exists(PK) AND userId = :caller AND seats = :seats AND bookingStatus = :seen \

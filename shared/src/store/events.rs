@@ -1,9 +1,12 @@
 //! Events: creation, reads, the soonest-first list and the seat census.
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    KeysAndAttributes, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use rand::Rng;
 
-use super::expiry::StaleHold;
+use super::expiry::{StaleHold, Unreadable};
 use super::items::{decode_cursor, encode_cursor, from_item, key, n, s, to_item, ts, EventItem, Item};
 use super::keys;
 use super::{Store, StoreError};
@@ -11,10 +14,12 @@ use crate::domain::booking::{self, BookingStatus};
 use crate::domain::event::{seat_use, Event, Inventory, NewEvent};
 use crate::domain::ids::{BookingId, EventId, LockId, UserId};
 use crate::domain::lock::{self, LockStatus, Seats};
+use crate::jobs::Budget;
 use crate::time::Timestamp;
 use crate::Error;
 
-/// What a census reads of each hold.
+/// What a census reads of each hold: all of it projected into LiveHoldsIndex, so the query
+/// never fetches from the table.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HoldSeats {
@@ -30,6 +35,13 @@ struct HoldSeats {
 
 /// How many times a census re-reads when seats moved while it counted.
 const CENSUS_ATTEMPTS: usize = 5;
+/// The pause before counting again, in milliseconds, drawn at random from this range. A count
+/// of live holds takes milliseconds, so a short pause at a random moment gives a busy event a
+/// real chance of a quiet window; a fixed one could keep meeting the same rhythm of writes.
+const CENSUS_PAUSE_MS: std::ops::RangeInclusive<u64> = 5..=40;
+/// What a census's query asks of LiveHoldsIndex (every attribute of [`HoldSeats`]).
+const CENSUS_PROJECTION: &str =
+    "PK, SK, lockId, userId, bookingId, seats, lockStatus, bookingStatus, expiresAt, paymentExpiresAt";
 
 /// A consistent count of an event's seats: nothing moved between the two reads of `version`.
 #[derive(Debug, Clone)]
@@ -39,9 +51,35 @@ pub struct Census {
     /// False if seats kept moving through every attempt; the counts are then approximate.
     pub settled: bool,
     /// Holds past their deadline but still holding seats (ACTIVE locks, PAYMENT_PENDING
-    /// bookings), found in the event's own partition, so recovery can expire them even if an
+    /// bookings), found among the event's live holds, so recovery can expire them even if an
     /// expiry index never listed them (an item written by hand without its bucket, say).
     pub stale: Vec<StaleHold>,
+    /// Live holds that could not be read (a hand edit, a bug), logged with their keys and left
+    /// out of the counts. With any of them the counts are short by what they hold, which
+    /// nobody can know, so recovery repairs nothing from this census.
+    pub unreadable: Vec<Unreadable>,
+    /// What the counting pass read: index items (DynamoDB's `ScannedCount`) and read capacity
+    /// (`ConsumedCapacity`, where the endpoint reports it). Bounded by the live holds, never
+    /// by the event's history; the tests and the benchmark check that.
+    pub items_read: u64,
+    pub read_units: f64,
+}
+
+/// How a census that may run out of time ended.
+#[derive(Debug, Clone)]
+pub enum Counted {
+    Census(Census),
+    NoSuchEvent,
+    /// The budget ran out between two pages or two attempts. What was counted so far is thrown
+    /// away: half a count must never be compared with `availableSeats`.
+    OutOfTime,
+}
+
+/// One counting pass over an event's live holds.
+struct Pass {
+    unreadable: Vec<Unreadable>,
+    items_read: u64,
+    read_units: f64,
 }
 
 impl Census {
@@ -222,67 +260,117 @@ impl Store {
         ])
     }
 
-    /// Counts the event's seats from its holds with strongly consistent reads (the holds live in
-    /// the event's own partition, so no index lag), between two reads of the event's `version`.
-    /// If `version` moved, seats moved while counting: count again.
+    /// Counts the event's seats, for the inventory endpoint: no deadline but the request's own.
     pub async fn census(&self, event_id: &EventId, now: Timestamp) -> Result<Option<Census>, Error> {
+        match self.census_within(event_id, now, None).await? {
+            Counted::Census(census) => Ok(Some(census)),
+            Counted::NoSuchEvent => Ok(None),
+            Counted::OutOfTime => Err(Error::internal_message("a census without a budget ran out of time")),
+        }
+    }
+
+    /// Counts the event's seats from its live holds (LiveHoldsIndex, a local index, read with
+    /// strongly consistent queries, so no index lag), between two reads of the event's
+    /// `version`. If `version` moved, seats moved while counting: pause a moment, count again.
+    /// With a `budget`, it is checked before each attempt and after each page, so a job stays
+    /// inside its deadline even in an event with many live holds.
+    pub async fn census_within(
+        &self,
+        event_id: &EventId,
+        now: Timestamp,
+        budget: Option<Budget>,
+    ) -> Result<Counted, Error> {
+        let out_of_time = || budget.is_some_and(|b| b.exhausted());
         let mut last = None;
-        for _ in 0..CENSUS_ATTEMPTS {
-            let Some(before) = self.event_item(event_id).await? else { return Ok(None) };
+        for attempt in 0..CENSUS_ATTEMPTS {
+            if attempt > 0 {
+                let pause = rand::thread_rng().gen_range(CENSUS_PAUSE_MS);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            if out_of_time() {
+                return Ok(Counted::OutOfTime);
+            }
+            let Some(before) = self.event_item(event_id).await? else { return Ok(Counted::NoSuchEvent) };
             let mut inventory = Inventory::new(event_id, before.total_seats, before.available_seats);
             let mut stale = Vec::new();
-            self.for_each_hold(event_id, |h| {
-                inventory.add(h.seats, seat_use(h.lock_status, h.booking_status));
-                let lock_stale = h.lock_status == LockStatus::Active
-                    && h.booking_status.is_none()
-                    && lock::is_expired(h.expires_at, now);
-                let booking_stale = h.booking_status == Some(BookingStatus::PaymentPending)
-                    && h.payment_expires_at.is_some_and(|d| booking::is_payment_window_closed(d, now));
-                if lock_stale || booking_stale {
-                    stale.push(StaleHold {
-                        event_id: event_id.clone(),
-                        lock_id: h.lock_id,
-                        user_id: h.user_id,
-                        booking_id: h.booking_id,
-                        seats: h.seats,
-                    });
-                }
-            })
-            .await?;
-            let Some(after) = self.event_item(event_id).await? else { return Ok(None) };
+            let pass = self
+                .for_each_live_hold(event_id, budget, |h| {
+                    inventory.add(h.seats, seat_use(h.lock_status, h.booking_status));
+                    let lock_stale = h.lock_status == LockStatus::Active
+                        && h.booking_status.is_none()
+                        && lock::is_expired(h.expires_at, now);
+                    let booking_stale = h.booking_status == Some(BookingStatus::PaymentPending)
+                        && h.payment_expires_at.is_some_and(|d| booking::is_payment_window_closed(d, now));
+                    if lock_stale || booking_stale {
+                        stale.push(StaleHold {
+                            event_id: event_id.clone(),
+                            lock_id: h.lock_id,
+                            user_id: h.user_id,
+                            booking_id: h.booking_id,
+                            seats: h.seats,
+                        });
+                    }
+                })
+                .await?;
+            let Some(Pass { unreadable, items_read, read_units }) = pass else { return Ok(Counted::OutOfTime) };
+            let Some(after) = self.event_item(event_id).await? else { return Ok(Counted::NoSuchEvent) };
             let settled = after.version == before.version;
-            last = Some(Census { inventory, version: before.version, settled, stale });
+            last =
+                Some(Census { inventory, version: before.version, settled, stale, unreadable, items_read, read_units });
             if settled {
                 break;
             }
         }
-        Ok(last)
+        Ok(last.map_or(Counted::NoSuchEvent, Counted::Census))
     }
 
-    async fn for_each_hold(&self, event_id: &EventId, mut visit: impl FnMut(HoldSeats)) -> Result<(), StoreError> {
+    /// Visits every live hold of the event: one strongly consistent query of LiveHoldsIndex,
+    /// page by page. Finished holds are not in the index, so the cost is the live holds (at
+    /// most the event's seats' worth), however long the event's history. An item that does not
+    /// decode is logged with its key and returned, not visited: one bad item must not make the
+    /// inventory endpoint or recovery fail for the whole event. `None` if `budget` ran out
+    /// after a page.
+    async fn for_each_live_hold(
+        &self,
+        event_id: &EventId,
+        budget: Option<Budget>,
+        mut visit: impl FnMut(HoldSeats),
+    ) -> Result<Option<Pass>, StoreError> {
+        let mut pass = Pass { unreadable: Vec::new(), items_read: 0, read_units: 0.0 };
         let mut start = None;
         loop {
             let page = self
                 .client()
                 .query()
                 .table_name(self.table())
-                .key_condition_expression("PK = :pk AND begins_with(SK, :hold)")
+                .index_name(keys::LIVE_HOLDS_INDEX)
+                .key_condition_expression("PK = :pk")
                 .expression_attribute_values(":pk", s(keys::event_pk(event_id)))
-                .expression_attribute_values(":hold", s(keys::HOLD_SK_PREFIX))
-                .projection_expression(
-                    "lockId, userId, bookingId, seats, lockStatus, bookingStatus, expiresAt, paymentExpiresAt",
-                )
+                .projection_expression(CENSUS_PROJECTION)
                 .consistent_read(true)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(StoreError::sdk)?;
+            pass.items_read += page.scanned_count().max(0) as u64;
+            pass.read_units += page.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
             for item in page.items() {
-                visit(from_item(item.clone())?);
+                match from_item::<HoldSeats>(item.clone()) {
+                    Ok(hold) => visit(hold),
+                    Err(e) => {
+                        let bad = Unreadable::of(item, crate::error::chain(&e));
+                        tracing::error!(%event_id, key = %bad.key, reason = %bad.reason, "census skipped an unreadable live hold; it needs a person");
+                        pass.unreadable.push(bad);
+                    }
+                }
+            }
+            if budget.is_some_and(|b| b.exhausted()) {
+                return Ok(None);
             }
             start = page.last_evaluated_key;
             if start.is_none() {
-                return Ok(());
+                return Ok(Some(pass));
             }
         }
     }
@@ -297,7 +385,15 @@ mod tests {
         let mut inventory = Inventory::new(&EventId::generate(), 10, available);
         inventory.add(Seats::try_from(3).unwrap(), SeatUse::Locked);
         inventory.add(Seats::try_from(2).unwrap(), SeatUse::Sold);
-        Census { inventory, version: 7, settled, stale: Vec::new() }
+        Census {
+            inventory,
+            version: 7,
+            settled,
+            stale: Vec::new(),
+            unreadable: Vec::new(),
+            items_read: 2,
+            read_units: 0.5,
+        }
     }
 
     #[test]

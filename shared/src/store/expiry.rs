@@ -12,7 +12,7 @@ use super::write::WriteError;
 use super::{Store, StoreError};
 use crate::domain::booking::BookingStatus;
 use crate::domain::ids::{BookingId, EventId, HoldRef, LockId, UserId};
-use crate::domain::lock::{LockStatus, Seats};
+use crate::domain::lock::{self, LockStatus, Seats};
 use crate::time::Timestamp;
 
 /// A hold found past its deadline.
@@ -53,7 +53,7 @@ pub struct Unreadable {
 }
 
 impl Unreadable {
-    fn of(item: &Item, reason: impl std::fmt::Display) -> Self {
+    pub(crate) fn of(item: &Item, reason: impl std::fmt::Display) -> Self {
         let part = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or("?");
         Unreadable { key: format!("{} / {}", part("PK"), part("SK")), reason: reason.to_string() }
     }
@@ -116,11 +116,14 @@ impl Store {
         let (hold, seats) = (&stale.hold_ref()?, stale.seats);
         let expire = self
             .hold_transition(hold)
-            .update_expression("SET lockStatus = :expired, updatedAt = :now REMOVE lockExpiryBucket")
+            .update_expression(
+                "SET lockStatus = :expired, updatedAt = :now, expiresAtEpoch = :gone REMOVE lockExpiryBucket, liveSort",
+            )
             .condition_expression("lockStatus = :active AND expiresAt < :now AND seats = :seats")
             .expression_attribute_values(":expired", s(LockStatus::Expired.as_str()))
             .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
             .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":gone", n(lock::retained_until(now)))
             .expression_attribute_values(":seats", n(seats.get()))
             .build()?;
         let mut writes = vec![TransactWriteItem::builder().update(expire).build()];
@@ -136,7 +139,7 @@ impl Store {
             .hold_transition(hold)
             .update_expression(
                 "SET bookingStatus = :expired, lockStatus = :lockExpired, bookingUpdatedAt = :now, updatedAt = :now \
-                 REMOVE bookingExpiryBucket",
+                 REMOVE bookingExpiryBucket, liveSort",
             )
             .condition_expression("bookingStatus = :pending AND paymentExpiresAt < :now AND seats = :seats")
             .expression_attribute_values(":expired", s(BookingStatus::Expired.as_str()))
@@ -179,32 +182,5 @@ impl Store {
             Err(WriteError::Refused(_)) => Ok(false),
             Err(WriteError::Store(e)) => Err(e),
         }
-    }
-
-    /// One page of event ids, soonest first; an item of the event list whose key is not an
-    /// event's is logged and skipped.
-    pub async fn event_ids_page(
-        &self,
-        start: Option<Item>,
-        limit: i32,
-    ) -> Result<(Vec<EventId>, Option<Item>), StoreError> {
-        #[derive(Deserialize)]
-        struct Keys {
-            #[serde(rename = "PK")]
-            pk: String,
-        }
-        let page = self.event_list_page(start, limit).await?;
-        let mut ids = Vec::new();
-        for item in page.items() {
-            let pk = from_item::<Keys>(item.clone()).ok().map(|k| k.pk);
-            match pk.as_deref().and_then(keys::event_id_of) {
-                Some(id) => ids.push(id),
-                None => {
-                    let bad = Unreadable::of(item, "not an event's key");
-                    tracing::error!(key = %bad.key, "skipped an item of the event list that is not an event");
-                }
-            }
-        }
-        Ok((ids, page.last_evaluated_key))
     }
 }

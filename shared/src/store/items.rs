@@ -135,15 +135,29 @@ pub struct HoldItem {
     pub user_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub user_sort: Option<String>,
+    /// LiveHoldsIndex (the census): the hold's own SK, present exactly while it holds seats
+    /// (ACTIVE, PAYMENT_PENDING, CONFIRMED). Every write that hands the seats back removes it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub live_sort: Option<String>,
+    /// The table's TTL attribute (epoch seconds): set only when a lock finishes without ever
+    /// becoming a booking (released, expired), [`FINISHED_HOLD_RETENTION`] later. A booking
+    /// never carries it: bookings stay.
+    ///
+    /// [`FINISHED_HOLD_RETENTION`]: crate::domain::lock::FINISHED_HOLD_RETENTION
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expires_at_epoch: Option<i64>,
 }
 
 impl HoldItem {
     /// The fresh ACTIVE lock a request makes, at its record `hold` (`req.hold_ref()`), for an
     /// event on `event_date`.
     pub fn new_lock(hold: &HoldRef, req: &NewLock, event_date: Timestamp) -> Self {
+        let sk = keys::hold_sk(&hold.hash);
         HoldItem {
             pk: keys::event_pk(&hold.event_id),
-            sk: keys::hold_sk(&hold.hash),
+            live_sort: Some(sk.clone()),
+            expires_at_epoch: None,
+            sk,
             entity: "HOLD".into(),
             lock_id: hold.lock_id(),
             event_id: hold.event_id.clone(),
@@ -278,6 +292,10 @@ pub struct IdempotencyItem {
     pub event_id: EventId,
     pub seats: Seats,
     pub created_at: Timestamp,
+    /// The table's TTL attribute: `createdAt` + [`FINISHED_HOLD_RETENTION`], the replay window.
+    ///
+    /// [`FINISHED_HOLD_RETENTION`]: crate::domain::lock::FINISHED_HOLD_RETENTION
+    pub expires_at_epoch: i64,
 }
 
 /// List cursors: the `LastEvaluatedKey`, opaque to clients (base64url of its string attributes).
@@ -333,6 +351,8 @@ mod tests {
         assert_eq!(item["seats"], n(2));
         assert!(!item.contains_key("userKey"), "sparse index attributes must be absent, not null");
         assert!(!item.contains_key("bookingId"));
+        assert_eq!(item["liveSort"], item["SK"], "a new lock holds seats, so the census sees it");
+        assert!(!item.contains_key("expiresAtEpoch"), "a live lock never expires from the table");
         let back: HoldItem = from_item(item).unwrap();
         assert_eq!(back.hold().booking, None);
         assert_eq!(back.lock().status, LockStatus::Active);

@@ -7,6 +7,8 @@ pub const LOCK_EXPIRY_INDEX: &str = "LockExpiryIndex";
 pub const BOOKING_EXPIRY_INDEX: &str = "BookingExpiryIndex";
 pub const USER_BOOKINGS_INDEX: &str = "UserBookingsIndex";
 pub const EVENT_LIST_INDEX: &str = "EventListIndex";
+/// The local index of the holds that hold seats (`liveSort`), which the census reads.
+pub const LIVE_HOLDS_INDEX: &str = "LiveHoldsIndex";
 
 /// Holds that can expire are spread over this many index partitions per kind, so one busy
 /// minute of locks does not pile onto one index partition. The jobs query every bucket.
@@ -32,6 +34,11 @@ pub const HOLD_SK_PREFIX: &str = "HOLD#";
 pub fn user_seats_sk(user_id: &UserId) -> String {
     format!("SEATS#{user_id}")
 }
+
+/// The attribute that lists a hold in LiveHoldsIndex, present exactly while the hold holds
+/// seats. Its value is the hold's own sort key: the index needs a sort key, and this one is
+/// unique in the partition and says which hold an index entry is.
+pub const LIVE_SORT: &str = "liveSort";
 
 pub fn user_pk(user_id: &UserId) -> String {
     format!("USER#{user_id}")

@@ -15,7 +15,7 @@ use super::{Store, StoreError};
 use crate::domain::event::{self, Event, Terms};
 use crate::domain::hold::{self, Hold, RefusedLock};
 use crate::domain::ids::{EventId, HoldRef};
-use crate::domain::lock::{Lock, LockStatus, NewLock};
+use crate::domain::lock::{self, Lock, LockStatus, NewLock};
 use crate::domain::user::Caller;
 use crate::time::Timestamp;
 use crate::Error;
@@ -143,6 +143,7 @@ impl Store {
             event_id: req.event_id.clone(),
             seats: req.seats,
             created_at: req.life.from,
+            expires_at_epoch: lock::retained_until(req.life.from),
         };
         let put_new = |item| -> Result<TransactWriteItem, StoreError> {
             Ok(TransactWriteItem::builder()
@@ -231,13 +232,16 @@ impl Store {
         };
         let release = self
             .hold_transition(hold)
-            .update_expression("SET lockStatus = :released, updatedAt = :now REMOVE lockExpiryBucket")
+            .update_expression(
+                "SET lockStatus = :released, updatedAt = :now, expiresAtEpoch = :gone REMOVE lockExpiryBucket, liveSort",
+            )
             .condition_expression(
                 "attribute_exists(PK) AND userId = :caller AND lockStatus = :active AND seats = :seats",
             )
             .expression_attribute_values(":released", s(LockStatus::Released.as_str()))
             .expression_attribute_values(":active", s(LockStatus::Active.as_str()))
             .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":gone", n(lock::retained_until(now)))
             .expression_attribute_values(":caller", s(caller.user_id.as_str()))
             .expression_attribute_values(":seats", n(current.seats.get()))
             .build()

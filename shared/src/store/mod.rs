@@ -6,10 +6,12 @@
 //! - `write.rs`: conditional writes, reading why a condition failed, retrying conflicts.
 //! - `users.rs`, `events.rs`, `locks.rs`, `bookings.rs`: one conditional write per state change.
 //! - `expiry.rs`: what the jobs write (expiring stale holds, repairing drift).
+//! - `event_walk.rs`: recovery's walk over the events (upcoming first) and its bookmark.
 //! - `baseline.rs` (feature `bench`): the handlers' requests, exposed for the benchmark only.
 #[cfg(feature = "bench")]
 pub mod baseline;
 pub mod bookings;
+pub mod event_walk;
 pub mod events;
 pub mod expiry;
 pub mod items;

@@ -1,8 +1,8 @@
 //! The table definition, from `infra/dynamodb/table.json`: the one source of truth for the local
 //! stack, the tests and (checked by a test) `template.yaml`.
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
+    ProjectionType, ScalarAttributeType,
 };
 use serde::Deserialize;
 
@@ -15,6 +15,9 @@ pub const DEFINITION_JSON: &str = include_str!("../../../infra/dynamodb/table.js
 pub struct TableDefinition {
     pub attribute_definitions: Vec<AttributeDef>,
     pub key_schema: Vec<KeyDef>,
+    /// Local indexes exist only from the table's creation (see `TABLE_DESIGN.md`).
+    #[serde(default)]
+    pub local_secondary_indexes: Vec<IndexDef>,
     pub global_secondary_indexes: Vec<IndexDef>,
     pub billing_mode: String,
 }
@@ -53,6 +56,13 @@ pub fn definition() -> TableDefinition {
     serde_json::from_str(DEFINITION_JSON).expect("infra/dynamodb/table.json is valid (checked by tests)")
 }
 
+fn projection(def: &ProjectionDef) -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::from(def.projection_type.as_str()))
+        .set_non_key_attributes((!def.non_key_attributes.is_empty()).then(|| def.non_key_attributes.clone()))
+        .build()
+}
+
 fn key_schema(keys: &[KeyDef]) -> Result<Vec<KeySchemaElement>, StoreError> {
     keys.iter()
         .map(|k| {
@@ -82,19 +92,21 @@ impl Store {
                     .build()?,
             );
         }
+        for index in &def.local_secondary_indexes {
+            req = req.local_secondary_indexes(
+                LocalSecondaryIndex::builder()
+                    .index_name(&index.index_name)
+                    .set_key_schema(Some(key_schema(&index.key_schema)?))
+                    .projection(projection(&index.projection))
+                    .build()?,
+            );
+        }
         for index in &def.global_secondary_indexes {
-            let projection = Projection::builder()
-                .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
-                .set_non_key_attributes(
-                    (!index.projection.non_key_attributes.is_empty())
-                        .then(|| index.projection.non_key_attributes.clone()),
-                )
-                .build();
             req = req.global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(&index.index_name)
                     .set_key_schema(Some(key_schema(&index.key_schema)?))
-                    .projection(projection)
+                    .projection(projection(&index.projection))
                     .build()?,
             );
         }

@@ -8,6 +8,8 @@
 mod api;
 /// The signing key from Secrets Manager.
 mod config;
+/// Cost bounded by live holds, not history: the census, TTL, recovery's order, bookmark, deadline.
+mod history;
 /// Hostile input refused, nothing changed.
 mod hostile;
 /// Expiry, recovery, duplicate and racing runs, injected conflicts, the CloudFormation answer.

@@ -115,7 +115,7 @@ fn the_deployed_table_is_the_local_table() {
     let local: Value = serde_json::from_str(&read("infra/dynamodb/table.json")).expect("table.json");
     let template = yaml("template.yaml");
     let deployed = &template["Resources"]["BookingTable"]["Properties"];
-    for key in ["AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode"] {
+    for key in ["AttributeDefinitions", "KeySchema", "LocalSecondaryIndexes", "GlobalSecondaryIndexes", "BillingMode"] {
         assert_eq!(local[key], deployed[key], "{key}: infra/dynamodb/table.json vs template.yaml BookingTable");
     }
     let extra: Vec<_> = local.as_object().unwrap().keys().filter(|k| deployed.get(k.as_str()).is_none()).collect();
