@@ -13,11 +13,15 @@
 //!    as Lambda counts it) and the first invocation apart, median and worst of BENCH_COLD_STARTS
 //!    fresh processes; warm latency and peak memory after N invocations;
 //! e. the race of `tests/src/race.rs` (1,000 clients on one event in the test command) bigger:
-//!    2,000 clients x 3 rounds on two events.
+//!    2,000 clients x 3 rounds on two events;
+//! f. the cost of checking an event against its history: one recovery check
+//!    (`jobs::recovery::check_event`) and one inventory census of an event with no finished
+//!    holds and of one with BENCH_HISTORY of them, both with BENCH_LIVE_HOLDS live holds.
 //!
-//! BENCH_SECTIONS (abcde) runs only the sections it names. Sizes: BENCH_CONCURRENCY (16),
+//! BENCH_SECTIONS (abcdef) runs only the sections it names. Sizes: BENCH_CONCURRENCY (16),
 //! BENCH_OPS (2000 per operation and variant), BENCH_SWEEP_LOCKS (10000), BENCH_COLD_STARTS (10),
-//! BENCH_INVOCATIONS (1000), BENCH_RACE_CLIENTS (2000), BENCH_RACE_ROUNDS (3).
+//! BENCH_INVOCATIONS (1000), BENCH_RACE_CLIENTS (2000), BENCH_RACE_ROUNDS (3), BENCH_HISTORY
+//! (100000), BENCH_LIVE_HOLDS (200), BENCH_HISTORY_RUNS (7).
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -577,6 +581,71 @@ fn median(samples: &mut [Duration]) -> Duration {
     }
 }
 
+/// f. One event's check and census with no history and with `history` finished holds, both
+/// with `live` live holds (ACTIVE locks made by the store's own lock transaction). The history
+/// is seeded with BatchWriteItem (25 items a request, 16 requests at once) as released,
+/// expired and cancelled holds look when this code has finished them.
+async fn history(out: &mut Out, history: usize, live: usize, runs: usize) {
+    let harness = Harness::new().await;
+    let (api, op, store) = (harness.api(), harness.operator(), harness.store());
+    let admin = api.admin().await;
+    let user = UserId::generate();
+    let mut events = Vec::new();
+    for finished in [0, history] {
+        let event = operator::event_id(&api.event(&admin, (live as i64).max(1) * 2).await);
+        let locks = (0..live).map(|i| {
+            let req = NewLock {
+                event_id: event.clone(),
+                user_id: user.clone(),
+                seats: Seats::try_from(1).expect("one seat"),
+                idempotency_key: IdempotencyKey::parse(&format!("live-{finished}-{i}")).expect("key"),
+                life: Window::starting(Timestamp::now(), 3600),
+            };
+            async move { store.create_lock(&req).await.expect("lock") }
+        });
+        futures::stream::iter(locks).buffer_unordered(16).collect::<Vec<_>>().await;
+        let seeded = Instant::now();
+        let kinds = [operator::Finished::Released, operator::Finished::Expired, operator::Finished::Cancelled];
+        let items = (0..finished)
+            .map(|i| operator::seeded_hold(&event, &user, &format!("done-{i}"), Some(kinds[i % 3])))
+            .collect();
+        op.batch_put(items, 16).await;
+        if finished > 0 {
+            println!("(seeded {finished} finished holds in {:.1} s)", seeded.elapsed().as_secs_f64());
+        }
+        events.push((event, finished));
+    }
+    out.line(format!("\n### f. Checking an event: {live} live holds, with and without history, median of {runs}\n"));
+    out.line("| event | finished holds | recovery check ms | inventory census ms | items the census read |");
+    out.line("|---|---:|---:|---:|---:|");
+    for (event, finished) in &events {
+        let (mut checks, mut censuses, mut read) = (Vec::new(), Vec::new(), 0);
+        for _ in 0..runs {
+            let started = Instant::now();
+            let report = jobs::recovery::check_event(
+                store,
+                event,
+                Timestamp::now(),
+                jobs::Budget::for_duration(Duration::from_secs(600)),
+            )
+            .await;
+            checks.push(started.elapsed());
+            assert_eq!((report.events_checked, report.events_repaired, report.events_skipped), (1, 0, 0), "{report:?}");
+            let started = Instant::now();
+            let census = store.census(event, Timestamp::now()).await.expect("census").expect("event");
+            censuses.push(started.elapsed());
+            assert_eq!(census.inventory.locked_seats, live as i64);
+            read = census.items_read;
+        }
+        let name = if *finished == 0 { "no history" } else { "long history" };
+        out.line(format!(
+            "| {name} | {finished} | {} | {} | {read} |",
+            ms(median(&mut checks)),
+            ms(median(&mut censuses))
+        ));
+    }
+}
+
 /// e. The race of the test command, bigger.
 async fn race(out: &mut Out, clients: usize, rounds: usize) {
     let config = RaceConfig { clients, rounds, events: 2, seats: clients as i64 / 2, ..RaceConfig::ci() };
@@ -628,7 +697,7 @@ async fn main() {
     out.line(format!("Machine: {}.", machine()));
     out.line("Command: `./infra/local/bench.sh` (release build; settings BENCH_* in `tests/benches/bench.rs`).");
 
-    let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "abcde".into());
+    let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "abcdef".into());
     if sections.contains('a') {
         latency(&mut out, workers, ops).await;
     }
@@ -643,6 +712,15 @@ async fn main() {
     }
     if sections.contains('e') {
         race(&mut out, setting("BENCH_RACE_CLIENTS", 2000), setting("BENCH_RACE_ROUNDS", 3)).await;
+    }
+    if sections.contains('f') {
+        history(
+            &mut out,
+            setting("BENCH_HISTORY", 100_000),
+            setting("BENCH_LIVE_HOLDS", 200),
+            setting("BENCH_HISTORY_RUNS", 7),
+        )
+        .await;
     }
 
     out.line(format!("\nTotal benchmark time: {:.0} s.", started.elapsed().as_secs_f64()));
