@@ -33,6 +33,10 @@ pub enum Error {
     UserLimitReached { limit: i64, held: i64, requested: i64 },
     #[error("the event took place at {0}; its seats can no longer be locked, confirmed, paid or cancelled")]
     EventClosed(Timestamp),
+    #[error("sales of this event are closed")]
+    SalesClosed,
+    #[error("this event was cancelled")]
+    EventCancelled,
     #[error("the lock expired at {0}")]
     LockExpired(Timestamp),
     #[error("the lock is {0:?} and can no longer be changed")]
@@ -71,6 +75,8 @@ impl Error {
             Error::SeatsUnavailable { .. } => ("SEATS_UNAVAILABLE", StatusCode::CONFLICT),
             Error::UserLimitReached { .. } => ("USER_LIMIT_REACHED", StatusCode::CONFLICT),
             Error::EventClosed(_) => ("EVENT_CLOSED", StatusCode::CONFLICT),
+            Error::SalesClosed => ("SALES_CLOSED", StatusCode::CONFLICT),
+            Error::EventCancelled => ("EVENT_CANCELLED", StatusCode::CONFLICT),
             Error::LockExpired(_) => ("LOCK_EXPIRED", StatusCode::CONFLICT),
             Error::LockNotActive(_) => ("LOCK_NOT_ACTIVE", StatusCode::CONFLICT),
             Error::PaymentWindowClosed(_) => ("PAYMENT_WINDOW_CLOSED", StatusCode::CONFLICT),

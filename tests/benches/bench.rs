@@ -290,11 +290,12 @@ async fn raw_locks(store: &Store, client: &Client, ws: &Arc<Vec<Worker>>, round:
             let new = NewLock {
                 event_id: event_id.clone(),
                 user_id: UserId::parse(&worker.user_id).expect("a user id"),
+                category: None,
                 seats: one,
                 idempotency_key: IdempotencyKey::parse(&format!("r-{round}-{w}-{i}")).expect("a key"),
                 life,
             };
-            let (lock, writes) = store.baseline_lock(&new, terms).expect("lock request");
+            let (lock, writes) = store.baseline_lock(&new, &terms).expect("lock request");
             wids.push(lock.id.to_string());
             reqs.push(client.transact_write_items().set_transact_items(Some(writes)));
         }
@@ -398,16 +399,18 @@ async fn seed_stale_locks(harness: &Harness, locks: usize) -> Vec<StaleHold> {
             let new = NewLock {
                 event_id: EventId::parse(&event_id).expect("an event id"),
                 user_id: bench_user.clone(),
+                category: None,
                 seats: Seats::try_from(1).expect("one seat"),
                 idempotency_key: IdempotencyKey::parse(&format!("stale-{k}")).expect("a key"),
                 life,
             };
-            let (lock, writes) = store.baseline_lock(&new, terms).expect("lock request");
+            let (lock, writes) = store.baseline_lock(&new, &terms).expect("lock request");
             refs.push(StaleHold {
                 event_id: lock.event_id.clone(),
                 lock_id: lock.id.clone(),
                 user_id: lock.user_id.clone(),
                 booking_id: None,
+                category_id: Some(lock.category_id.clone()),
                 seats: lock.seats,
             });
             puts.extend(writes.into_iter().filter_map(|w| w.put).map(|p| {
@@ -492,7 +495,10 @@ async fn functions(out: &mut Out, cold_starts: usize, invocations: usize) {
     let api = harness.api();
     let admin = api.admin().await;
     let (token, _) = api.new_user().await;
-    let event_id = api.event(&admin, 100_000).await;
+    // Locks rotate over four users, each well inside the event's per-user limit.
+    let lockers: Vec<String> =
+        futures::future::join_all((0..4).map(|_| api.new_user())).await.into_iter().map(|(t, _)| t).collect();
+    let event_id = api.event_with(&admin, json!({"totalSeats": 100_000, "maxSeatsPerUser": 1000})).await;
     for i in 0..3 {
         let lock = api.lock(&token, &event_id, 1, &format!("seed-{i}")).await;
         api.confirm(&token, lock.data()["_id"].as_str().expect("lock id")).await;
@@ -511,7 +517,7 @@ async fn functions(out: &mut Out, cold_starts: usize, invocations: usize) {
             "locks-api",
             Box::new(|i| {
                 let body = json!({"eventId": event_id, "seats": 1, "idempotencyKey": format!("bench-{i}")});
-                http("POST", "/api/locks", Some(body), &token)
+                http("POST", "/api/locks", Some(body), &lockers[i % lockers.len()])
             }),
         ),
         ("bookings-api", Box::new(|_| http("GET", "/api/bookings", None, &token))),
@@ -597,6 +603,7 @@ async fn history(out: &mut Out, history: usize, live: usize, runs: usize) {
             let req = NewLock {
                 event_id: event.clone(),
                 user_id: user.clone(),
+                category: None,
                 seats: Seats::try_from(1).expect("one seat"),
                 idempotency_key: IdempotencyKey::parse(&format!("live-{finished}-{i}")).expect("key"),
                 life: Window::starting(Timestamp::now(), 3600),
@@ -634,7 +641,7 @@ async fn history(out: &mut Out, history: usize, live: usize, runs: usize) {
             let started = Instant::now();
             let census = store.census(event, Timestamp::now()).await.expect("census").expect("event");
             censuses.push(started.elapsed());
-            assert_eq!(census.inventory.locked_seats, live as i64);
+            assert_eq!(census.inventory.counts.locked_seats, live as i64);
             read = census.items_read;
         }
         let name = if *finished == 0 { "no history" } else { "long history" };

@@ -214,13 +214,26 @@ impl Api {
     /// Asserts `total = available + locked + pending + sold` and returns `availableSeats`.
     #[track_caller]
     pub fn assert_invariant(inventory: &Value) -> i64 {
-        let n = |k: &str| inventory[k].as_i64().unwrap_or_else(|| panic!("{k} in {inventory}"));
-        assert_eq!(
-            n("totalSeats"),
-            n("availableSeats") + n("lockedSeats") + n("pendingSeats") + n("soldSeats"),
-            "inventory invariant broken: {inventory}"
-        );
-        assert!(n("availableSeats") >= 0, "negative availableSeats: {inventory}");
-        n("availableSeats")
+        let counts = |of: &Value| {
+            let n = |k: &str| of[k].as_i64().unwrap_or_else(|| panic!("{k} in {inventory}"));
+            assert_eq!(
+                n("totalSeats"),
+                n("availableSeats") + n("lockedSeats") + n("pendingSeats") + n("soldSeats"),
+                "inventory invariant broken: {inventory}"
+            );
+            assert!(n("availableSeats") >= 0, "negative availableSeats: {inventory}");
+            ["totalSeats", "availableSeats", "lockedSeats", "pendingSeats", "soldSeats"].map(n)
+        };
+        let event = counts(inventory);
+        // The invariant holds for each category too, and the event's figures are their sums.
+        let categories = inventory["categories"].as_array().unwrap_or_else(|| panic!("categories in {inventory}"));
+        let mut sums = [0i64; 5];
+        for category in categories {
+            for (sum, n) in sums.iter_mut().zip(counts(category)) {
+                *sum += n;
+            }
+        }
+        assert_eq!(sums, event, "the categories add up to the event: {inventory}");
+        event[1]
     }
 }

@@ -362,6 +362,44 @@ pub async fn numbers(api: &Api, w: &World) {
         refused(&format!("maxSeatsPerUser {max}"), &r, 400, code);
     }
 
+    // Categories: prices and seats at their limits and beyond, 21 categories, duplicate ids.
+    let cat = |id: &str, price: &str, seats: &str| {
+        format!(r#"{{"id":"{id}","name":"Tier","price":{price},"seats":{seats}}}"#)
+    };
+    let twenty_one = (0..21).map(|i| cat(&format!("c{i}"), "100", "1")).collect::<Vec<_>>().join(",");
+    for (i, (categories, code)) in [
+        (cat("vip", "-1", "1"), "VALIDATION_ERROR"),
+        (cat("vip", "100000001", "1"), "VALIDATION_ERROR"),
+        (cat("vip", "9223372036854775808", "1"), "VALIDATION_ERROR"),
+        (cat("vip", "1.5", "1"), "VALIDATION_ERROR"),
+        (cat("vip", "100", "0"), "VALIDATION_ERROR"),
+        (cat("vip", "100", "100001"), "VALIDATION_ERROR"),
+        (format!("{},{}", cat("a", "1", "60000"), cat("b", "1", "40001")), "VALIDATION_ERROR"),
+        (format!("{},{}", cat("vip", "1", "1"), cat("vip", "2", "2")), "VALIDATION_ERROR"),
+        (cat("VIP", "1", "1"), "VALIDATION_ERROR"),
+        (cat("v i p", "1", "1"), "VALIDATION_ERROR"),
+        (cat(&"a".repeat(33), "1", "1"), "VALIDATION_ERROR"),
+        (twenty_one, "VALIDATION_ERROR"),
+        (String::new(), "VALIDATION_ERROR"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = format!(r#"{{"name":"{} cat {i}","eventDate":"{date}","categories":[{categories}]}}"#, w.tag);
+        let r = raw_post(api, "/api/events", &w.admin, &body).await;
+        refused(&format!("categories [{categories}]"), &r, 400, code);
+    }
+    for (i, (price, code)) in
+        [("-1", "VALIDATION_ERROR"), ("100000001", "VALIDATION_ERROR"), ("\"5\"", "VALIDATION_ERROR")]
+            .iter()
+            .enumerate()
+    {
+        let body = format!(r#"{{"name":"{} price {i}","eventDate":"{date}","totalSeats":5,"price":{price}}}"#, w.tag);
+        refused(&format!("price {price}"), &raw_post(api, "/api/events", &w.admin, &body).await, 400, code);
+    }
+    let body = format!(r#"{{"eventId":"{}","seats":1,"categoryId":"A B","idempotencyKey":"bad-cat"}}"#, w.event_id);
+    refused("categoryId A B", &raw_post(api, "/api/locks", bob, &body).await, 400, "VALIDATION_ERROR");
+
     for limit in
         ["-1", "1.5", "1e2", "2147483648", "9223372036854775808", "99999999999999999999", "0x10", "5abc", "NaN", "%205"]
     {

@@ -667,3 +667,106 @@ pub async fn cancel_racing_payment(api: &Api, n: usize) {
     let inv = api.inventory(&admin, &event_id).await;
     assert_eq!(Api::assert_invariant(&inv), 2 * n as i64, "every seat back once ({paid_first} paid first)");
 }
+
+/// Ticket categories: each has its own price and seats; a lock names its category (optional when
+/// there is one), takes seats of that category and of the event in one write, and records
+/// `unitPrice`, `amount` and `currency`; the booking carries them; the inventory reports each
+/// category. v1 requests (`totalSeats`, optional `price`) make one `general` category.
+pub async fn categories(api: &Api) {
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let date = crate::operator::ahead(86_400);
+    let body = json!({"name": "Tiers", "eventDate": date, "currency": "eur", "categories": [
+        {"id": "vip", "name": "VIP", "price": 12000, "seats": 2},
+        {"id": "std", "name": "Standard", "price": 4500, "seats": 10}
+    ]});
+    let created = api.post("/api/events", body, Some(&admin)).await;
+    created.expect(201);
+    let event = created.data();
+    let event_id = id(event);
+    assert_eq!((event["totalSeats"].as_i64(), event["availableSeats"].as_i64()), (Some(12), Some(12)));
+    assert_eq!(
+        (event["status"].as_str(), event["seated"].as_bool(), event["currency"].as_str()),
+        (Some("ON_SALE"), Some(false), Some("eur"))
+    );
+    assert_eq!(
+        event["categories"],
+        json!([
+            {"id": "vip", "name": "VIP", "price": 12000, "totalSeats": 2, "availableSeats": 2},
+            {"id": "std", "name": "Standard", "price": 4500, "totalSeats": 10, "availableSeats": 10}
+        ])
+    );
+    let lock = |seats: i64, category: Option<&str>, key: &str| {
+        let mut body = json!({"eventId": event_id, "seats": seats, "idempotencyKey": key});
+        if let Some(c) = category {
+            body["categoryId"] = json!(c);
+        }
+        api.post("/api/locks", body, Some(&token))
+    };
+    lock(1, None, "tier-0").await.expect_error(400, "VALIDATION_ERROR");
+    lock(1, Some("balcony"), "tier-0").await.expect_error(400, "VALIDATION_ERROR");
+    let vip = lock(2, Some("vip"), "tier-1").await;
+    vip.expect(201);
+    let v = vip.data();
+    assert_eq!(
+        (v["categoryId"].as_str(), v["unitPrice"].as_i64(), v["amount"].as_i64()),
+        (Some("vip"), Some(12000), Some(24000))
+    );
+    assert_eq!((v["currency"].as_str(), v["seatIds"].clone()), (Some("eur"), json!([])));
+    // VIP is sold out while Standard still has seats.
+    lock(1, Some("vip"), "tier-2").await.expect_error(409, "SEATS_UNAVAILABLE");
+    let std = lock(3, Some("std"), "tier-3").await;
+    std.expect(201);
+    assert_eq!(std.data()["amount"], 13500);
+    // The same key for another category is another request.
+    lock(2, Some("std"), "tier-1").await.expect_error(422, "IDEMPOTENCY_KEY_REUSED");
+    lock(2, Some("vip"), "tier-1").await.expect(200);
+    let now = api.get(&format!("/api/events/{event_id}"), None).await;
+    assert_eq!(now.data()["categories"][0]["availableSeats"], 0);
+    assert_eq!(now.data()["categories"][1]["availableSeats"], 7);
+    assert_eq!(now.data()["availableSeats"], 7);
+
+    let booking = api.confirm(&token, &id(v)).await;
+    assert_eq!(
+        (booking["categoryId"].as_str(), booking["amount"].as_i64(), booking["currency"].as_str()),
+        (Some("vip"), Some(24000), Some("eur"))
+    );
+    assert_eq!(booking["seatIds"], json!([]));
+    let paid = api.pay(&token, &id(&booking)).await;
+    paid.expect(200);
+    assert_eq!(paid.data()["amount"], 24000);
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 7);
+    assert_eq!(
+        (inv["categories"][0]["id"].as_str(), inv["categories"][0]["soldSeats"].as_i64()),
+        (Some("vip"), Some(2))
+    );
+    assert_eq!(
+        (inv["categories"][1]["id"].as_str(), inv["categories"][1]["lockedSeats"].as_i64()),
+        (Some("std"), Some(3))
+    );
+    api.delete(&format!("/api/locks/{}", id(std.data())), Some(&token)).await.expect(200);
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 10);
+    assert_eq!(inv["categories"][1]["availableSeats"], 10);
+
+    // v1: one `general` category, at `price` (default 0); a lock needs no categoryId.
+    for (price, want) in [(Some(1500), 1500), (None, 0)] {
+        let mut fields = json!({"totalSeats": 5});
+        if let Some(p) = price {
+            fields["price"] = json!(p);
+        }
+        let v1 = api.event_with(&admin, fields).await;
+        let event = api.get(&format!("/api/events/{v1}"), None).await;
+        assert_eq!(event.data()["categories"][0]["id"], "general");
+        assert_eq!(event.data()["categories"][0]["name"], "General admission");
+        let l = api.lock(&token, &v1, 2, &format!("v1-{want}")).await;
+        l.expect(201);
+        assert_eq!((l.data()["categoryId"].as_str(), l.data()["amount"].as_i64()), (Some("general"), Some(2 * want)));
+    }
+    // Exactly one seat plan.
+    let both = json!({"name": "x", "eventDate": date, "totalSeats": 5, "categories": [{"id": "a", "name": "A", "price": 1, "seats": 1}]});
+    api.post("/api/events", both, Some(&admin)).await.expect_error(400, "VALIDATION_ERROR");
+    let neither = json!({"name": "x", "eventDate": date});
+    api.post("/api/events", neither, Some(&admin)).await.expect_error(400, "VALIDATION_ERROR");
+}

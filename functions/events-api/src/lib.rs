@@ -4,7 +4,8 @@
 //! - `GET /api/events` -> 200 list, soonest first
 //! - `GET /api/events/{id}` -> 200 event
 //! - `GET /api/events/{id}/inventory` (admin) -> 200 inventory
-use booking_shared::domain::event::NewEvent;
+use booking_shared::domain::category::CategoryRequest;
+use booking_shared::domain::event::{NewEvent, SeatPlan};
 use booking_shared::domain::ids::EventId;
 use booking_shared::http::{self, Operation, StatusCode};
 use booking_shared::time::Timestamp;
@@ -37,25 +38,56 @@ struct CreateEvent {
     #[serde(default)]
     description: Option<String>,
     event_date: String,
-    total_seats: i64,
+    /// The v1 plan: one `general` category of this many seats, at `price`.
+    #[serde(default)]
+    total_seats: Option<i64>,
+    #[serde(default)]
+    price: Option<i64>,
+    #[serde(default)]
+    categories: Option<Vec<CreateCategory>>,
+    #[serde(default)]
+    currency: Option<String>,
     #[serde(default)]
     max_seats_per_user: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateCategory {
+    id: String,
+    name: String,
+    price: i64,
+    seats: i64,
 }
 
 async fn create(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     http::admin(deps, req).await?;
     let body: CreateEvent = http::json_body(req)?;
     let now = Timestamp::now();
+    let plan = match (body.total_seats, &body.categories, body.price) {
+        (Some(total_seats), None, price) => SeatPlan::General { total_seats, price: price.unwrap_or(0) },
+        (None, Some(categories), None) => SeatPlan::Categories(
+            categories
+                .iter()
+                .map(|c| CategoryRequest { id: &c.id, name: &c.name, price: c.price, seats: c.seats })
+                .collect(),
+        ),
+        (None, Some(_), Some(_)) => {
+            return Err(Error::validation("price goes on each category when categories are given"))
+        }
+        _ => return Err(Error::validation("give exactly one of totalSeats and categories")),
+    };
     let new = NewEvent::validate(
         &body.name,
         body.description.as_deref(),
         &body.event_date,
-        body.total_seats,
+        plan,
         body.max_seats_per_user.unwrap_or(deps.settings.max_seats_per_user),
+        body.currency.as_deref(),
         now,
     )?;
     let event = deps.store.create_event(&new, &EventId::generate(), now).await?;
-    tracing::info!(event_id = %event.id, total_seats = event.total_seats, "event created");
+    tracing::info!(event_id = %event.id, total_seats = event.total_seats, categories = event.categories.len(), "event created");
     http::ok(StatusCode::CREATED, &event)
 }
 

@@ -3,6 +3,7 @@
 //! - `POST /api/locks` (auth) -> 201 new lock, 200 the same lock on a replayed idempotency key
 //! - `GET /api/locks/{id}` (owner or admin) -> 200 lock
 //! - `DELETE /api/locks/{id}` (owner) -> 200 lock, `RELEASED`, seats returned
+use booking_shared::domain::category::CategoryId;
 use booking_shared::domain::hold;
 use booking_shared::domain::ids::{EventId, HoldRef};
 use booking_shared::domain::lock::{IdempotencyKey, NewLock, Seats, Window};
@@ -30,6 +31,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_
 struct CreateLock {
     event_id: String,
     seats: i64,
+    #[serde(default)]
+    category_id: Option<String>,
     #[serde(default)]
     idempotency_key: Option<String>,
     #[serde(default)]
@@ -62,9 +65,11 @@ async fn create_lock(deps: &Deps, req: &Request) -> Result<Response<Body>, Error
         return Err(Error::Forbidden("userId must be your own".into()));
     }
     let event_id = EventId::parse(&body.event_id).ok_or(Error::NotFound("event"))?;
+    let category = body.category_id.as_deref().map(CategoryId::parse).transpose()?;
     let request = NewLock {
         event_id,
         user_id: caller.user_id,
+        category,
         seats,
         idempotency_key,
         life: Window::starting(Timestamp::now(), deps.settings.lock_ttl_seconds),

@@ -4,6 +4,7 @@
 //! A `CONFIRMED` booking may still be cancelled by its owner.
 use serde::{Deserialize, Serialize};
 
+use crate::domain::category::CategoryId;
 use crate::domain::ids::{BookingId, EventId, LockId, UserId};
 use crate::domain::lock::Seats;
 use crate::time::Timestamp;
@@ -37,7 +38,13 @@ pub struct Booking {
     pub id: BookingId,
     pub event: EventId,
     pub user: UserId,
+    pub category_id: CategoryId,
     pub seats: Seats,
+    /// Chosen seats of a seated event; general admission: always empty.
+    pub seat_ids: Vec<String>,
+    /// What the lock priced the seats at (`unitPrice x seats`), in the currency's smallest unit.
+    pub amount: i64,
+    pub currency: String,
     pub status: BookingStatus,
     pub seat_lock_id: LockId,
     pub payment_expires_at: Timestamp,

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::booking::BookingStatus;
+use crate::domain::category::{Category, CategoryId, NewCategory};
 use crate::domain::ids::EventId;
 use crate::domain::lock::{LockStatus, Seats};
 use crate::time::Timestamp;
@@ -17,6 +18,26 @@ pub const MAX_SEATS_PER_USER_LIMIT: i64 = 1_000;
 pub const NAME_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
 
+/// `ON_SALE` -> `SALES_CLOSED` (and back) -> `CANCELLED`. Only an event on sale takes locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventStatus {
+    #[default]
+    OnSale,
+    SalesClosed,
+    Cancelled,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::OnSale => "ON_SALE",
+            EventStatus::SalesClosed => "SALES_CLOSED",
+            EventStatus::Cancelled => "CANCELLED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
@@ -25,27 +46,66 @@ pub struct Event {
     pub name: String,
     pub description: Option<String>,
     pub event_date: Timestamp,
+    pub status: EventStatus,
+    pub currency: String,
     pub max_seats_per_user: i64,
+    /// Seated events (a seat map) are not sold yet: always `false`.
+    pub seated: bool,
+    /// The sums over the categories.
     pub total_seats: i64,
     pub available_seats: i64,
+    pub categories: Vec<Category>,
     pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Event {
     pub fn terms(&self) -> Terms {
-        Terms { event_date: self.event_date, max_seats_per_user: self.max_seats_per_user }
+        Terms {
+            event_date: self.event_date,
+            max_seats_per_user: self.max_seats_per_user,
+            currency: self.currency.clone(),
+            prices: self.categories.iter().map(|c| (c.id.clone(), c.price)).collect(),
+        }
+    }
+
+    pub fn category(&self, id: &CategoryId) -> Option<&Category> {
+        self.categories.iter().find(|c| &c.id == id)
     }
 }
 
 /// What a lock must know of its event before it is written: when the event takes place (the
-/// hold keeps a copy, so confirm and pay can refuse `EVENT_CLOSED` from the hold alone) and how
-/// many seats one user may hold. The lock's write pins both (`eventDate = :date AND
-/// maxSeatsPerUser = :max`), so terms that are out of date can only make it refuse, never
-/// decide wrongly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// hold keeps a copy, so confirm and pay can refuse `EVENT_CLOSED` from the hold alone), how
+/// many seats one user may hold, and each category's price (the lock records it). The lock's
+/// write pins what it used (`eventDate = :date AND maxSeatsPerUser = :max AND
+/// categories.<id>.price = :price`), so terms that are out of date can only make it refuse, never
+/// decide wrongly. An event's categories and currency never change once it is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Terms {
     pub event_date: Timestamp,
     pub max_seats_per_user: i64,
+    pub currency: String,
+    /// In the event's order.
+    pub prices: Vec<(CategoryId, i64)>,
+}
+
+impl Terms {
+    /// The category a lock takes seats of, and its price now: the one named, or the only one.
+    pub fn price_for(&self, requested: Option<&CategoryId>) -> Result<(CategoryId, i64), Error> {
+        match requested {
+            Some(id) => self
+                .prices
+                .iter()
+                .find(|(c, _)| c == id)
+                .cloned()
+                .ok_or_else(|| Error::validation(format!("categoryId {id} names no category of this event"))),
+            None if self.prices.len() == 1 => Ok(self.prices[0].clone()),
+            None => Err(Error::validation(format!(
+                "categoryId is required: this event sells {} categories",
+                self.prices.len()
+            ))),
+        }
+    }
 }
 
 /// A validated request to create an event.
@@ -54,8 +114,22 @@ pub struct NewEvent {
     pub name: String,
     pub description: Option<String>,
     pub event_date: Timestamp,
-    pub total_seats: i64,
     pub max_seats_per_user: i64,
+    pub currency: String,
+    pub categories: Vec<NewCategory>,
+}
+
+impl NewEvent {
+    pub fn total_seats(&self) -> i64 {
+        self.categories.iter().map(|c| c.seats).sum()
+    }
+}
+
+/// An event's seat plan as a client gave it: exactly one of `totalSeats` (with an optional
+/// `price`: one `general` category, the v1 request) and `categories`.
+pub enum SeatPlan<'a> {
+    General { total_seats: i64, price: i64 },
+    Categories(Vec<crate::domain::category::CategoryRequest<'a>>),
 }
 
 /// A client's `maxSeatsPerUser`: 1..1000.
@@ -72,8 +146,9 @@ impl NewEvent {
         name: &str,
         description: Option<&str>,
         event_date: &str,
-        total_seats: i64,
+        plan: SeatPlan<'_>,
         max_seats_per_user: i64,
+        currency: Option<&str>,
         now: Timestamp,
     ) -> Result<Self, Error> {
         let name = name.trim();
@@ -97,15 +172,24 @@ impl NewEvent {
         if date <= now {
             return Err(Error::validation("eventDate must be in the future"));
         }
-        if !(1..=MAX_TOTAL_SEATS).contains(&total_seats) {
-            return Err(Error::validation(format!("totalSeats must be an integer from 1 to {MAX_TOTAL_SEATS}")));
-        }
+        let categories = match plan {
+            SeatPlan::General { total_seats, price } => {
+                if !(1..=MAX_TOTAL_SEATS).contains(&total_seats) {
+                    return Err(Error::validation(format!(
+                        "totalSeats must be an integer from 1 to {MAX_TOTAL_SEATS}"
+                    )));
+                }
+                vec![crate::domain::category::general(total_seats, price)?]
+            }
+            SeatPlan::Categories(requested) => crate::domain::category::validate(&requested, MAX_TOTAL_SEATS)?,
+        };
         Ok(NewEvent {
             name: name.to_string(),
             description: description.map(str::to_string),
             event_date: date,
-            total_seats,
             max_seats_per_user: parse_max_seats_per_user(max_seats_per_user)?,
+            currency: crate::domain::category::parse_currency(currency)?,
+            categories,
         })
     }
 }
@@ -117,12 +201,18 @@ pub fn is_open(event_date: Timestamp, now: Timestamp) -> bool {
 
 /// The event's side of a refused lock: the event as it was when the write was refused (`None`:
 /// there is no such event). Why it could not give `requested` seats at `now`.
-pub fn refused_lock(event: Option<&Event>, requested: Seats, now: Timestamp) -> Error {
-    match event {
-        None => Error::NotFound("event"),
-        Some(e) if !is_open(e.event_date, now) => Error::EventClosed(e.event_date),
-        Some(e) => Error::SeatsUnavailable { available: e.available_seats, requested: requested.get() },
+pub fn refused_lock(event: Option<&Event>, category: &CategoryId, requested: Seats, now: Timestamp) -> Error {
+    let Some(e) = event else { return Error::NotFound("event") };
+    match e.status {
+        EventStatus::Cancelled => return Error::EventCancelled,
+        EventStatus::SalesClosed => return Error::SalesClosed,
+        EventStatus::OnSale => {}
     }
+    if !is_open(e.event_date, now) {
+        return Error::EventClosed(e.event_date);
+    }
+    let available = e.category(category).map_or(0, |c| c.available_seats).min(e.available_seats);
+    Error::SeatsUnavailable { available, requested: requested.get() }
 }
 
 /// **The per-user limit.** A user's seats of one event (ACTIVE locks, PAYMENT_PENDING and
@@ -163,10 +253,10 @@ pub fn seat_use(lock: LockStatus, booking: Option<BookingStatus>) -> SeatUse {
     }
 }
 
+/// Seats of one category (or of the whole event) by what holds them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Inventory {
-    pub event_id: EventId,
+pub struct Counts {
     pub total_seats: i64,
     pub available_seats: i64,
     pub locked_seats: i64,
@@ -174,19 +264,12 @@ pub struct Inventory {
     pub sold_seats: i64,
 }
 
-impl Inventory {
-    pub fn new(event_id: &EventId, total_seats: i64, available_seats: i64) -> Self {
-        Inventory {
-            event_id: event_id.clone(),
-            total_seats,
-            available_seats,
-            locked_seats: 0,
-            pending_seats: 0,
-            sold_seats: 0,
-        }
+impl Counts {
+    fn new(total_seats: i64, available_seats: i64) -> Self {
+        Counts { total_seats, available_seats, locked_seats: 0, pending_seats: 0, sold_seats: 0 }
     }
 
-    pub fn add(&mut self, seats: Seats, used: SeatUse) {
+    fn add(&mut self, seats: Seats, used: SeatUse) {
         match used {
             SeatUse::Locked => self.locked_seats += seats.get(),
             SeatUse::Pending => self.pending_seats += seats.get(),
@@ -207,6 +290,82 @@ impl Inventory {
     }
 }
 
+/// One category's counts in the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryCounts {
+    pub id: CategoryId,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// The event's seats by what holds them, for the event and for each category; the invariant holds
+/// for each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inventory {
+    pub event_id: EventId,
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub categories: Vec<CategoryCounts>,
+    /// Seats of holds naming a category the event does not have (a hand edit): counted for the
+    /// event, and a reason not to repair it automatically.
+    #[serde(skip)]
+    pub unknown_category_seats: i64,
+}
+
+impl Inventory {
+    /// Nothing counted yet: the event's totals and what it says is available, overall and per
+    /// category (`(id, total, available)`).
+    pub fn new(
+        event_id: &EventId,
+        total_seats: i64,
+        available_seats: i64,
+        categories: Vec<(CategoryId, i64, i64)>,
+    ) -> Self {
+        Inventory {
+            event_id: event_id.clone(),
+            counts: Counts::new(total_seats, available_seats),
+            categories: categories
+                .into_iter()
+                .map(|(id, total, available)| CategoryCounts { id, counts: Counts::new(total, available) })
+                .collect(),
+            unknown_category_seats: 0,
+        }
+    }
+
+    pub fn add(&mut self, category: &CategoryId, seats: Seats, used: SeatUse) {
+        self.counts.add(seats, used);
+        match self.categories.iter_mut().find(|c| &c.id == category) {
+            Some(c) => c.counts.add(seats, used),
+            None if used != SeatUse::Free => self.unknown_category_seats += seats.get(),
+            None => {}
+        }
+    }
+
+    /// What the event's `availableSeats` should be, given the holds counted.
+    pub fn expected_available(&self) -> i64 {
+        self.counts.expected_available()
+    }
+
+    /// The event's drift (see [`Counts::drift`]).
+    pub fn drift(&self) -> i64 {
+        self.counts.drift()
+    }
+
+    /// Seats out of place, over the categories and the event's own sum: 0 when every counter
+    /// matches its holds.
+    pub fn drift_seats(&self) -> i64 {
+        let categories: i64 = self.categories.iter().map(|c| c.counts.drift().abs()).sum();
+        categories.max(self.drift().abs())
+    }
+
+    /// More seats held than exist, somewhere: no counter value is right, a person decides.
+    pub fn oversold(&self) -> bool {
+        self.expected_available() < 0 || self.categories.iter().any(|c| c.counts.expected_available() < 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,20 +378,34 @@ mod tests {
         Seats::try_from(n).unwrap()
     }
 
+    fn plan(total_seats: i64) -> SeatPlan<'static> {
+        SeatPlan::General { total_seats, price: 0 }
+    }
+
     #[test]
     fn new_event_rules() {
-        let ok = NewEvent::validate(" Gig ", None, "2027-01-01T20:00:00+02:00", 100, 20, now()).unwrap();
+        let ok = NewEvent::validate(" Gig ", None, "2027-01-01T20:00:00+02:00", plan(100), 20, None, now()).unwrap();
         assert_eq!(ok.name, "Gig");
         assert_eq!(ok.event_date.text(), "2027-01-01T18:00:00.000Z");
-        assert!(NewEvent::validate("Gig", None, "2026-05-01T00:00:00Z", 100, 20, now()).is_err());
-        assert!(NewEvent::validate("Gig", None, "next week", 100, 20, now()).is_err());
-        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 0, 20, now()).is_err());
-        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 100_001, 20, now()).is_err());
-        assert!(NewEvent::validate("", None, "2027-01-01T00:00:00Z", 1, 20, now()).is_err());
-        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 1, 0, now()).is_err());
-        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 1, 1_001, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2026-05-01T00:00:00Z", plan(100), 20, None, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "next week", plan(100), 20, None, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", plan(0), 20, None, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", plan(100_001), 20, None, now()).is_err());
+        assert!(NewEvent::validate("", None, "2027-01-01T00:00:00Z", plan(1), 20, None, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", plan(1), 0, None, now()).is_err());
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", plan(1), 1_001, None, now()).is_err());
+        let priced = SeatPlan::General { total_seats: 10, price: 2500 };
+        let one = NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", priced, 20, Some("usd"), now()).unwrap();
         assert_eq!(
-            NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", 1, 1_000, now()).unwrap().max_seats_per_user,
+            (one.categories[0].id.as_str(), one.categories[0].price, one.currency.as_str()),
+            ("general", 2500, "usd")
+        );
+        let negative = SeatPlan::General { total_seats: 10, price: -1 };
+        assert!(NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", negative, 20, None, now()).is_err());
+        assert_eq!(
+            NewEvent::validate("Gig", None, "2027-01-01T00:00:00Z", plan(1), 1_000, None, now())
+                .unwrap()
+                .max_seats_per_user,
             1_000
         );
     }
@@ -252,22 +425,40 @@ mod tests {
 
     #[test]
     fn a_refused_lock_is_explained_by_the_event_as_it_was() {
-        let event = |date: &str, available| Event {
+        let general = CategoryId::general();
+        let event = |date: &str, available, status| Event {
             id: EventId::generate(),
             name: "Gig".into(),
             description: None,
             event_date: Timestamp::parse(date).unwrap(),
+            status,
+            currency: "eur".into(),
             max_seats_per_user: 20,
+            seated: false,
             total_seats: 10,
             available_seats: available,
+            categories: vec![Category {
+                id: CategoryId::general(),
+                name: "General admission".into(),
+                price: 0,
+                total_seats: 10,
+                available_seats: available,
+            }],
             created_at: now(),
+            updated_at: now(),
         };
-        assert_eq!(refused_lock(None, seats(2), now()).code(), "NOT_FOUND");
-        assert_eq!(refused_lock(Some(&event("2026-05-31T00:00:00Z", 10)), seats(2), now()).code(), "EVENT_CLOSED");
+        let on_sale = EventStatus::OnSale;
+        assert_eq!(refused_lock(None, &general, seats(2), now()).code(), "NOT_FOUND");
+        let past = event("2026-05-31T00:00:00Z", 10, on_sale);
+        assert_eq!(refused_lock(Some(&past), &general, seats(2), now()).code(), "EVENT_CLOSED");
         assert!(matches!(
-            refused_lock(Some(&event("2026-07-01T00:00:00Z", 1)), seats(2), now()),
+            refused_lock(Some(&event("2026-07-01T00:00:00Z", 1, on_sale)), &general, seats(2), now()),
             Error::SeatsUnavailable { available: 1, requested: 2 }
         ));
+        let closed = event("2026-07-01T00:00:00Z", 10, EventStatus::SalesClosed);
+        assert_eq!(refused_lock(Some(&closed), &general, seats(2), now()).code(), "SALES_CLOSED");
+        let cancelled = event("2026-07-01T00:00:00Z", 10, EventStatus::Cancelled);
+        assert_eq!(refused_lock(Some(&cancelled), &general, seats(2), now()).code(), "EVENT_CANCELLED");
     }
 
     #[test]
@@ -283,14 +474,25 @@ mod tests {
     }
 
     #[test]
-    fn drift_is_available_minus_expected() {
-        let mut inv = Inventory::new(&EventId::generate(), 100, 90);
-        inv.add(seats(5), SeatUse::Locked);
-        inv.add(seats(3), SeatUse::Pending);
-        inv.add(seats(2), SeatUse::Sold);
+    fn drift_is_available_minus_expected_for_the_event_and_each_category() {
+        let (vip, std) = (CategoryId::parse("vip").unwrap(), CategoryId::parse("std").unwrap());
+        let mut inv = Inventory::new(&EventId::generate(), 100, 90, vec![(vip.clone(), 20, 15), (std.clone(), 80, 75)]);
+        inv.add(&vip, seats(5), SeatUse::Locked);
+        inv.add(&std, seats(3), SeatUse::Pending);
+        inv.add(&std, seats(2), SeatUse::Sold);
+        inv.add(&std, seats(4), SeatUse::Free);
         assert_eq!(inv.expected_available(), 90);
-        assert_eq!(inv.drift(), 0);
-        inv.available_seats = 83;
+        assert_eq!((inv.drift(), inv.drift_seats()), (0, 0));
+        inv.counts.available_seats = 83;
         assert_eq!(inv.drift(), -7);
+        assert_eq!(inv.drift_seats(), 7);
+        // Seats moved between categories: the event's sum is right, each category is not.
+        inv.counts.available_seats = 90;
+        inv.categories[0].counts.available_seats = 17;
+        inv.categories[1].counts.available_seats = 73;
+        assert_eq!((inv.drift(), inv.drift_seats()), (0, 4));
+        assert!(!inv.oversold());
+        inv.add(&vip, seats(20), SeatUse::Sold);
+        assert!(inv.oversold(), "25 of 20 VIP seats held");
     }
 }

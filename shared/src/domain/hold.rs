@@ -7,6 +7,7 @@
 //! domain values and the functions here decide what the caller is told. They never decide
 //! whether to write.
 use crate::domain::booking::{self, Booking, BookingStatus, PaymentReference};
+use crate::domain::category::CategoryId;
 use crate::domain::event::{self, Event};
 use crate::domain::lock::{self, Lock, LockStatus, NewLock};
 use crate::domain::user::Caller;
@@ -53,21 +54,21 @@ pub struct RefusedLock {
 pub fn refused_lock(
     req: &NewLock,
     refused: RefusedLock,
+    category: &CategoryId,
     max_seats_per_user: i64,
     now: Timestamp,
 ) -> Result<Lock, Error> {
     if let Some(existing) = refused.existing {
-        return if existing.lock.event_id == req.event_id && existing.lock.seats == req.seats {
-            Ok(existing.lock)
-        } else {
-            Err(key_reused())
-        };
+        let same = existing.lock.event_id == req.event_id
+            && existing.lock.seats == req.seats
+            && &existing.lock.category_id == category;
+        return if same { Ok(existing.lock) } else { Err(key_reused()) };
     }
     if refused.key_claimed {
         return Err(key_reused());
     }
     match (refused.event, refused.held_seats) {
-        (Some(event), _) => Err(event::refused_lock(event.as_ref(), req.seats, now)),
+        (Some(event), _) => Err(event::refused_lock(event.as_ref(), category, req.seats, now)),
         (None, Some(held)) => Err(event::user_limit_reached(held, req.seats, max_seats_per_user)),
         (None, None) => Err(Error::internal_message("lock refused without a failed condition")),
     }
@@ -80,7 +81,7 @@ fn event_closed(hold: &Hold, now: Timestamp) -> Option<Error> {
 
 fn key_reused() -> Error {
     Error::IdempotencyKeyReused(
-        "this idempotency key was already used for a different request (eventId or seats differ)".into(),
+        "this idempotency key was already used for a different request (eventId, categoryId or seats differ)".into(),
     )
 }
 
@@ -190,6 +191,7 @@ mod tests {
             NewLock {
                 event_id: event.clone(),
                 user_id: self.owner.clone(),
+                category: None,
                 seats: seats(n),
                 idempotency_key: IdempotencyKey::parse("k").unwrap(),
                 life: Window { from: t(T0), until: t(EXP) },
@@ -203,7 +205,12 @@ mod tests {
                     id: at.lock_id(),
                     event_id: self.event.clone(),
                     user_id: self.owner.clone(),
+                    category_id: CategoryId::general(),
                     seats: seats(2),
+                    seat_ids: Vec::new(),
+                    unit_price: 1000,
+                    amount: 2000,
+                    currency: "eur".into(),
                     status,
                     expires_at: t(EXP),
                     idempotency_key: IdempotencyKey::parse("k").unwrap(),
@@ -214,7 +221,11 @@ mod tests {
                     id: at.booking_id(),
                     event: self.event.clone(),
                     user: self.owner.clone(),
+                    category_id: CategoryId::general(),
                     seats: seats(2),
+                    seat_ids: Vec::new(),
+                    amount: 2000,
+                    currency: "eur".into(),
                     status,
                     seat_lock_id: at.lock_id(),
                     payment_expires_at: t(EXP),
@@ -245,14 +256,26 @@ mod tests {
     fn replay_needs_the_same_event_and_seats() {
         let w = World::new();
         let existing = w.hold(LockStatus::Active, None);
-        assert!(refused_lock(&w.request(&w.event, 2), replay(existing.clone()), 20, t(T0)).is_ok());
+        assert!(
+            refused_lock(&w.request(&w.event, 2), replay(existing.clone()), &CategoryId::general(), 20, t(T0)).is_ok()
+        );
         // A replay is the replay, whatever the counter says: it takes nothing.
         let at_limit = RefusedLock { held_seats: Some(20), ..replay(existing.clone()) };
-        assert!(refused_lock(&w.request(&w.event, 2), at_limit, 20, t(T0)).is_ok());
-        let more = refused_lock(&w.request(&w.event, 3), replay(existing.clone()), 20, t(T0));
+        assert!(refused_lock(&w.request(&w.event, 2), at_limit, &CategoryId::general(), 20, t(T0)).is_ok());
+        let more = refused_lock(&w.request(&w.event, 3), replay(existing.clone()), &CategoryId::general(), 20, t(T0));
         assert!(matches!(more, Err(Error::IdempotencyKeyReused(_))));
-        let elsewhere = refused_lock(&w.request(&EventId::generate(), 2), replay(existing), 20, t(T0));
+        let elsewhere = refused_lock(
+            &w.request(&EventId::generate(), 2),
+            replay(existing.clone()),
+            &CategoryId::general(),
+            20,
+            t(T0),
+        );
         assert!(matches!(elsewhere, Err(Error::IdempotencyKeyReused(_))));
+        // The same key for another category of the same event is another request.
+        let vip = CategoryId::parse("vip").unwrap();
+        let other_category = refused_lock(&w.request(&w.event, 2), replay(existing), &vip, 20, t(T0));
+        assert!(matches!(other_category, Err(Error::IdempotencyKeyReused(_))));
     }
 
     #[test]
@@ -260,16 +283,22 @@ mod tests {
         let w = World::new();
         let req = w.request(&w.event, 2);
         let claimed = RefusedLock { existing: None, key_claimed: true, event: Some(None), held_seats: None };
-        assert!(matches!(refused_lock(&req, claimed, 20, t(T0)), Err(Error::IdempotencyKeyReused(_))));
+        assert!(matches!(
+            refused_lock(&req, claimed, &CategoryId::general(), 20, t(T0)),
+            Err(Error::IdempotencyKeyReused(_))
+        ));
         let no_event = RefusedLock { existing: None, key_claimed: false, event: Some(None), held_seats: Some(20) };
-        assert!(matches!(refused_lock(&req, no_event, 20, t(T0)), Err(Error::NotFound("event"))));
+        assert!(matches!(
+            refused_lock(&req, no_event, &CategoryId::general(), 20, t(T0)),
+            Err(Error::NotFound("event"))
+        ));
         let over = RefusedLock { existing: None, key_claimed: false, event: None, held_seats: Some(19) };
         assert!(matches!(
-            refused_lock(&req, over, 20, t(T0)),
+            refused_lock(&req, over, &CategoryId::general(), 20, t(T0)),
             Err(Error::UserLimitReached { limit: 20, held: 19, requested: 2 })
         ));
         let nothing = RefusedLock { existing: None, key_claimed: false, event: None, held_seats: None };
-        assert_eq!(refused_lock(&req, nothing, 20, t(T0)).unwrap_err().code(), "INTERNAL");
+        assert_eq!(refused_lock(&req, nothing, &CategoryId::general(), 20, t(T0)).unwrap_err().code(), "INTERNAL");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::category::CategoryId;
 use crate::domain::ids::{EventId, HoldRef, LockId, UserId};
 use crate::time::Timestamp;
 use crate::Error;
@@ -37,7 +38,15 @@ pub struct Lock {
     pub id: LockId,
     pub event_id: EventId,
     pub user_id: UserId,
+    pub category_id: CategoryId,
     pub seats: Seats,
+    /// Chosen seats of a seated event; general admission (all there is yet): always empty.
+    pub seat_ids: Vec<String>,
+    /// The category's price when the lock was taken, in the currency's smallest unit.
+    pub unit_price: i64,
+    /// `unitPrice x seats`.
+    pub amount: i64,
+    pub currency: String,
     pub status: LockStatus,
     pub expires_at: Timestamp,
     pub idempotency_key: IdempotencyKey,
@@ -152,9 +161,26 @@ impl IdempotencyKey {
 pub struct NewLock {
     pub event_id: EventId,
     pub user_id: UserId,
+    /// The category asked for; `None` means the event's only one.
+    pub category: Option<CategoryId>,
     pub seats: Seats,
     pub idempotency_key: IdempotencyKey,
     pub life: Window,
+}
+
+/// What a lock takes its price from: its category, that category's price at lock time, and the
+/// event's currency (`domain::event::Terms::price_for`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Price {
+    pub category_id: CategoryId,
+    pub unit_price: i64,
+    pub currency: String,
+}
+
+impl Price {
+    pub fn amount(&self, seats: Seats) -> i64 {
+        self.unit_price * seats.get()
+    }
 }
 
 impl NewLock {

@@ -5,10 +5,12 @@
 //! - `hold.rs`: a lock and the booking made from it, stored together; what each refused
 //!   transition means for the caller.
 //! - `event.rs`: events and the seat inventory invariant.
+//! - `category.rs`: ticket categories (tiers), their prices and seats.
 //! - `user.rs`: users, roles and registration rules.
 //! - `ids.rs`: identifier formats.
 //! - [`has_control_characters`]: the rule for text people type (names, descriptions, keys, references).
 pub mod booking;
+pub mod category;
 pub mod event;
 pub mod hold;
 pub mod ids;

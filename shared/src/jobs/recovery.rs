@@ -203,19 +203,21 @@ pub async fn check_event(store: &Store, event_id: &EventId, now: Timestamp, budg
             continue;
         }
         let inventory = &census.inventory;
-        let drift = inventory.drift();
-        if drift == 0 {
+        let drift_seats = inventory.drift_seats();
+        if drift_seats == 0 {
             report.events_checked += 1;
             return report;
         }
         let expected = inventory.expected_available();
-        if expected < 0 {
-            // More seats held than exist: no value of availableSeats is right. A person decides.
+        if inventory.oversold() || inventory.unknown_category_seats > 0 {
+            // More seats held than exist (in the event or a category), or holds of a category the
+            // event does not have: no value of the counters is right. A person decides.
             tracing::error!(
                 %event_id,
-                total_seats = inventory.total_seats,
-                held = inventory.total_seats - expected,
-                "event is oversold; not repaired automatically"
+                total_seats = inventory.counts.total_seats,
+                held = inventory.counts.total_seats - expected,
+                unknown_category_seats = inventory.unknown_category_seats,
+                "event is oversold or holds seats of an unknown category; not repaired automatically"
             );
             report.events_checked += 1;
             report.events_skipped += 1;
@@ -225,17 +227,24 @@ pub async fn check_event(store: &Store, event_id: &EventId, now: Timestamp, budg
             Ok(true) => {
                 tracing::warn!(
                     %event_id,
-                    available_before = inventory.available_seats,
+                    available_before = inventory.counts.available_seats,
                     available_after = expected,
-                    drift,
-                    locked = inventory.locked_seats,
-                    pending = inventory.pending_seats,
-                    sold = inventory.sold_seats,
+                    drift = inventory.drift(),
+                    drift_seats,
+                    categories = ?inventory
+                        .categories
+                        .iter()
+                        .filter(|c| c.counts.drift() != 0)
+                        .map(|c| (c.id.as_str(), c.counts.available_seats, c.counts.expected_available()))
+                        .collect::<Vec<_>>(),
+                    locked = inventory.counts.locked_seats,
+                    pending = inventory.counts.pending_seats,
+                    sold = inventory.counts.sold_seats,
                     "availableSeats drifted; repaired"
                 );
                 report.events_checked += 1;
                 report.events_repaired += 1;
-                report.drift_seats += drift.abs();
+                report.drift_seats += drift_seats;
                 return report;
             }
             Ok(false) => continue,

@@ -17,7 +17,7 @@ use crate::Error;
 
 impl Store {
     /// The `TransactWriteItems` of `POST /api/locks`, and the lock it makes.
-    pub fn baseline_lock(&self, req: &NewLock, terms: Terms) -> Result<(Lock, Vec<TransactWriteItem>), Error> {
+    pub fn baseline_lock(&self, req: &NewLock, terms: &Terms) -> Result<(Lock, Vec<TransactWriteItem>), Error> {
         self.lock_writes(req, terms)
     }
 

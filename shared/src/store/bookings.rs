@@ -3,6 +3,7 @@
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
+use super::events::SeatsBack;
 use super::items::{decode_cursor, encode_cursor, from_item, hold_from, n, s, ts, EventItem, HoldItem};
 use super::keys::{self, ExpiryKind};
 use super::write::WriteError;
@@ -153,10 +154,10 @@ impl Store {
                 .build()
                 .map_err(StoreError::from)?;
             let mut writes = vec![TransactWriteItem::builder().update(cancel).build()];
+            let back = SeatsBack { category: &seen.category_id, user_id: &seen.user, seats: seen.seats };
             writes.extend(self.return_seats_if(
                 &hold.event_id,
-                &seen.user,
-                seen.seats,
+                &back,
                 now,
                 "attribute_exists(PK) AND eventDate > :now",
             )?);

@@ -7,11 +7,12 @@ use aws_sdk_dynamodb::types::{
 use rand::Rng;
 
 use super::expiry::{StaleHold, Unreadable};
-use super::items::{decode_cursor, encode_cursor, from_item, key, n, s, to_item, ts, EventItem, Item};
+use super::items::{decode_cursor, encode_cursor, from_item, key, n, s, to_item, ts, CategoryItem, EventItem, Item};
 use super::keys;
 use super::{Store, StoreError};
 use crate::domain::booking::{self, BookingStatus};
-use crate::domain::event::{seat_use, Event, Inventory, NewEvent};
+use crate::domain::category::CategoryId;
+use crate::domain::event::{seat_use, Event, EventStatus, Inventory, NewEvent};
 use crate::domain::ids::{BookingId, EventId, LockId, UserId};
 use crate::domain::lock::{self, LockStatus, Seats};
 use crate::jobs::Budget;
@@ -26,6 +27,8 @@ struct HoldSeats {
     lock_id: LockId,
     user_id: UserId,
     booking_id: Option<BookingId>,
+    #[serde(default)]
+    category_id: Option<CategoryId>,
     seats: Seats,
     lock_status: LockStatus,
     booking_status: Option<BookingStatus>,
@@ -41,7 +44,7 @@ const CENSUS_ATTEMPTS: usize = 5;
 const CENSUS_PAUSE_MS: std::ops::RangeInclusive<u64> = 5..=40;
 /// What a census's query asks of LiveHoldsIndex (every attribute of [`HoldSeats`]).
 const CENSUS_PROJECTION: &str =
-    "PK, SK, lockId, userId, bookingId, seats, lockStatus, bookingStatus, expiresAt, paymentExpiresAt";
+    "PK, SK, lockId, userId, bookingId, categoryId, seats, lockStatus, bookingStatus, expiresAt, paymentExpiresAt";
 
 /// A consistent count of an event's seats: nothing moved between the two reads of `version`.
 #[derive(Debug, Clone)]
@@ -91,10 +94,21 @@ impl Census {
     pub fn view(&self) -> Inventory {
         let mut inventory = self.inventory.clone();
         if !self.settled {
-            inventory.available_seats = inventory.expected_available();
+            inventory.counts.available_seats = inventory.expected_available();
+            for c in &mut inventory.categories {
+                c.counts.available_seats = c.counts.expected_available();
+            }
         }
         inventory
     }
+}
+
+/// Seats a hold hands back: whose, of which category, how many.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SeatsBack<'a> {
+    pub category: &'a CategoryId,
+    pub user_id: &'a UserId,
+    pub seats: Seats,
 }
 
 impl Store {
@@ -108,8 +122,24 @@ impl Store {
             description: new.description.clone(),
             event_date: new.event_date,
             max_seats_per_user: new.max_seats_per_user,
-            total_seats: new.total_seats,
-            available_seats: new.total_seats,
+            status: EventStatus::OnSale,
+            currency: new.currency.clone(),
+            total_seats: new.total_seats(),
+            available_seats: new.total_seats(),
+            categories: new
+                .categories
+                .iter()
+                .map(|c| {
+                    let item = CategoryItem {
+                        name: c.name.clone(),
+                        price: c.price,
+                        total_seats: c.seats,
+                        available_seats: c.seats,
+                    };
+                    (c.id.clone(), item)
+                })
+                .collect(),
+            category_order: new.categories.iter().map(|c| c.id.clone()).collect(),
             version: 0,
             created_at: now,
             updated_at: now,
@@ -217,11 +247,10 @@ impl Store {
     pub(crate) fn return_seats(
         &self,
         event_id: &EventId,
-        user_id: &UserId,
-        seats: Seats,
+        back: &SeatsBack<'_>,
         now: Timestamp,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        self.return_seats_if(event_id, user_id, seats, now, "attribute_exists(PK)")
+        self.return_seats_if(event_id, back, now, "attribute_exists(PK)")
     }
 
     /// [`Store::return_seats`] with the event's own condition (which may use `:now`); if it
@@ -229,17 +258,22 @@ impl Store {
     pub(crate) fn return_seats_if(
         &self,
         event_id: &EventId,
-        user_id: &UserId,
-        seats: Seats,
+        back: &SeatsBack<'_>,
         now: Timestamp,
         event_condition: &str,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let SeatsBack { category, user_id, seats } = *back;
         let event = Update::builder()
             .table_name(self.table())
             .set_key(Some(key(keys::event_pk(event_id), keys::EVENT_SK)))
-            .update_expression("SET availableSeats = availableSeats + :seats, updatedAt = :now ADD #version :one")
+            .update_expression(
+                "SET availableSeats = availableSeats + :seats, \
+                 categories.#cat.availableSeats = categories.#cat.availableSeats + :seats, \
+                 updatedAt = :now ADD #version :one",
+            )
             .condition_expression(event_condition)
             .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#cat", category.as_str())
             .expression_attribute_values(":seats", n(seats.get()))
             .expression_attribute_values(":now", ts(now))
             .expression_attribute_values(":one", n(1))
@@ -291,11 +325,17 @@ impl Store {
                 return Ok(Counted::OutOfTime);
             }
             let Some(before) = self.event_item(event_id).await? else { return Ok(Counted::NoSuchEvent) };
-            let mut inventory = Inventory::new(event_id, before.total_seats, before.available_seats);
+            let categories = before
+                .category_order
+                .iter()
+                .filter_map(|id| before.categories.get(id).map(|c| (id.clone(), c.total_seats, c.available_seats)))
+                .collect();
+            let mut inventory = Inventory::new(event_id, before.total_seats, before.available_seats, categories);
             let mut stale = Vec::new();
             let pass = self
                 .for_each_live_hold(event_id, budget, |h| {
-                    inventory.add(h.seats, seat_use(h.lock_status, h.booking_status));
+                    let category = h.category_id.clone().unwrap_or_else(CategoryId::general);
+                    inventory.add(&category, h.seats, seat_use(h.lock_status, h.booking_status));
                     let lock_stale = h.lock_status == LockStatus::Active
                         && h.booking_status.is_none()
                         && lock::is_expired(h.expires_at, now);
@@ -307,6 +347,7 @@ impl Store {
                             lock_id: h.lock_id,
                             user_id: h.user_id,
                             booking_id: h.booking_id,
+                            category_id: h.category_id,
                             seats: h.seats,
                         });
                     }
@@ -382,9 +423,10 @@ mod tests {
     use crate::domain::event::SeatUse;
 
     fn census(available: i64, settled: bool) -> Census {
-        let mut inventory = Inventory::new(&EventId::generate(), 10, available);
-        inventory.add(Seats::try_from(3).unwrap(), SeatUse::Locked);
-        inventory.add(Seats::try_from(2).unwrap(), SeatUse::Sold);
+        let general = CategoryId::general();
+        let mut inventory = Inventory::new(&EventId::generate(), 10, available, vec![(general.clone(), 10, available)]);
+        inventory.add(&general, Seats::try_from(3).unwrap(), SeatUse::Locked);
+        inventory.add(&general, Seats::try_from(2).unwrap(), SeatUse::Sold);
         Census {
             inventory,
             version: 7,
@@ -398,13 +440,15 @@ mod tests {
 
     #[test]
     fn a_settled_census_shows_available_as_stored_so_drift_is_visible() {
-        assert_eq!(census(4, true).view().available_seats, 4);
+        assert_eq!(census(4, true).view().counts.available_seats, 4);
     }
 
     #[test]
     fn an_unsettled_census_shows_the_view_that_adds_up() {
         let view = census(4, false).view();
-        assert_eq!(view.available_seats, 5);
-        assert_eq!(view.total_seats, view.available_seats + view.locked_seats + view.pending_seats + view.sold_seats);
+        assert_eq!(view.counts.available_seats, 5);
+        assert_eq!(view.categories[0].counts.available_seats, 5);
+        let c = &view.counts;
+        assert_eq!(c.total_seats, c.available_seats + c.locked_seats + c.pending_seats + c.sold_seats);
     }
 }

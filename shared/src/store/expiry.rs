@@ -5,12 +5,13 @@
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::Deserialize;
 
-use super::events::Census;
+use super::events::{Census, SeatsBack};
 use super::items::{from_item, n, s, ts, Item};
 use super::keys::{self, ExpiryKind};
 use super::write::WriteError;
 use super::{Store, StoreError};
 use crate::domain::booking::BookingStatus;
+use crate::domain::category::CategoryId;
 use crate::domain::ids::{BookingId, EventId, HoldRef, LockId, UserId};
 use crate::domain::lock::{self, LockStatus, Seats};
 use crate::time::Timestamp;
@@ -25,10 +26,17 @@ pub struct StaleHold {
     pub user_id: UserId,
     #[serde(default)]
     pub booking_id: Option<BookingId>,
+    /// Absent on holds from before categories: `general`.
+    #[serde(default)]
+    pub category_id: Option<CategoryId>,
     pub seats: Seats,
 }
 
 impl StaleHold {
+    pub fn category(&self) -> CategoryId {
+        self.category_id.clone().unwrap_or_else(CategoryId::general)
+    }
+
     pub fn hold_ref(&self) -> Result<HoldRef, StoreError> {
         HoldRef::parse_lock_id(self.lock_id.as_str())
             .filter(|r| r.event_id == self.event_id)
@@ -127,7 +135,9 @@ impl Store {
             .expression_attribute_values(":seats", n(seats.get()))
             .build()?;
         let mut writes = vec![TransactWriteItem::builder().update(expire).build()];
-        writes.extend(self.return_seats(&hold.event_id, &stale.user_id, seats, now)?);
+        let category = stale.category();
+        let back = SeatsBack { category: &category, user_id: &stale.user_id, seats };
+        writes.extend(self.return_seats(&hold.event_id, &back, now)?);
         Ok(writes)
     }
 
@@ -149,7 +159,9 @@ impl Store {
             .expression_attribute_values(":seats", n(seats.get()))
             .build()?;
         let mut writes = vec![TransactWriteItem::builder().update(expire).build()];
-        writes.extend(self.return_seats(&hold.event_id, &stale.user_id, seats, now)?);
+        let category = stale.category();
+        let back = SeatsBack { category: &category, user_id: &stale.user_id, seats };
+        writes.extend(self.return_seats(&hold.event_id, &back, now)?);
         self.expire(writes).await
     }
 
@@ -165,12 +177,19 @@ impl Store {
     /// (its `version` unchanged); `false` if one did, and the census must be taken again.
     pub async fn repair_available(&self, census: &Census, now: Timestamp) -> Result<bool, StoreError> {
         let expected = census.inventory.expected_available();
-        let request = self
-            .client()
-            .update_item()
+        // The event's counter and every category's, set together to what the holds say.
+        let mut set = String::from("SET availableSeats = :expected, updatedAt = :now");
+        let mut request = self.client().update_item();
+        for (i, c) in census.inventory.categories.iter().enumerate() {
+            set += &format!(", categories.#c{i}.availableSeats = :e{i}");
+            request = request
+                .expression_attribute_names(format!("#c{i}"), c.id.as_str())
+                .expression_attribute_values(format!(":e{i}"), n(c.counts.expected_available()));
+        }
+        let request = request
             .table_name(self.table())
             .set_key(Some(super::items::key(keys::event_pk(&census.inventory.event_id), keys::EVENT_SK)))
-            .update_expression("SET availableSeats = :expected, updatedAt = :now ADD #version :one")
+            .update_expression(format!("{set} ADD #version :one"))
             .condition_expression("#version = :seen")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":expected", n(expected))

@@ -10,15 +10,20 @@ use serde::{Deserialize, Serialize};
 use super::keys::{self, ExpiryKind};
 use super::StoreError;
 use crate::domain::booking::{Booking, BookingStatus, PaymentReference};
-use crate::domain::event::Event;
+use crate::domain::category::{Category, CategoryId};
+use crate::domain::event::{Event, EventStatus};
 use crate::domain::hold::Hold;
 use crate::domain::ids::{BookingId, EventId, HoldRef, LockId, UserId};
-use crate::domain::lock::{IdempotencyKey, Lock, LockStatus, NewLock, Seats};
+use crate::domain::lock::{IdempotencyKey, Lock, LockStatus, NewLock, Price, Seats};
 use crate::domain::user::{Email, Role, User};
 use crate::time::Timestamp;
 use crate::Error;
 
 pub type Item = HashMap<String, AttributeValue>;
+
+fn default_currency() -> String {
+    crate::domain::category::DEFAULT_CURRENCY.to_string()
+}
 
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     Ok(serde_dynamo::to_item(value)?)
@@ -60,8 +65,16 @@ pub struct EventItem {
     pub event_date: Timestamp,
     /// Pinned by every lock's condition (see `domain::event::Terms`).
     pub max_seats_per_user: i64,
+    #[serde(default)]
+    pub status: EventStatus,
+    pub currency: String,
+    /// The sums over `categories`, kept in the same writes.
     pub total_seats: i64,
     pub available_seats: i64,
+    /// By id, so a lock's update can name its category's counter (`categories.#cat.availableSeats`).
+    pub categories: HashMap<CategoryId, CategoryItem>,
+    /// The ids in the order the event was created with.
+    pub category_order: Vec<CategoryId>,
     /// Bumped by every write that moves seats; the recovery check and the inventory read use it
     /// to know that nothing moved while they counted.
     pub version: i64,
@@ -71,17 +84,45 @@ pub struct EventItem {
     pub list_sort: String,
 }
 
+/// One category of an event item.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryItem {
+    pub name: String,
+    pub price: i64,
+    pub total_seats: i64,
+    pub available_seats: i64,
+}
+
 impl From<EventItem> for Event {
-    fn from(i: EventItem) -> Self {
+    fn from(mut i: EventItem) -> Self {
+        let categories = i
+            .category_order
+            .iter()
+            .filter_map(|id| {
+                i.categories.remove(id).map(|c| Category {
+                    id: id.clone(),
+                    name: c.name,
+                    price: c.price,
+                    total_seats: c.total_seats,
+                    available_seats: c.available_seats,
+                })
+            })
+            .collect();
         Event {
             id: i.event_id,
             name: i.name,
             description: i.description,
             event_date: i.event_date,
+            status: i.status,
+            currency: i.currency,
             max_seats_per_user: i.max_seats_per_user,
+            seated: false,
             total_seats: i.total_seats,
             available_seats: i.available_seats,
+            categories,
             created_at: i.created_at,
+            updated_at: i.updated_at,
         }
     }
 }
@@ -98,7 +139,16 @@ pub struct HoldItem {
     pub lock_id: LockId,
     pub event_id: EventId,
     pub user_id: UserId,
+    /// Absent on holds from before categories: `general`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub category_id: Option<CategoryId>,
     pub seats: Seats,
+    #[serde(default)]
+    pub unit_price: i64,
+    #[serde(default)]
+    pub amount: i64,
+    #[serde(default = "default_currency")]
+    pub currency: String,
     pub lock_status: LockStatus,
     pub expires_at: Timestamp,
     pub idempotency_key: IdempotencyKey,
@@ -151,7 +201,7 @@ pub struct HoldItem {
 impl HoldItem {
     /// The fresh ACTIVE lock a request makes, at its record `hold` (`req.hold_ref()`), for an
     /// event on `event_date`.
-    pub fn new_lock(hold: &HoldRef, req: &NewLock, event_date: Timestamp) -> Self {
+    pub fn new_lock(hold: &HoldRef, req: &NewLock, event_date: Timestamp, price: &Price) -> Self {
         let sk = keys::hold_sk(&hold.hash);
         HoldItem {
             pk: keys::event_pk(&hold.event_id),
@@ -162,7 +212,11 @@ impl HoldItem {
             lock_id: hold.lock_id(),
             event_id: hold.event_id.clone(),
             user_id: req.user_id.clone(),
+            category_id: Some(price.category_id.clone()),
             seats: req.seats,
+            unit_price: price.unit_price,
+            amount: price.amount(req.seats),
+            currency: price.currency.clone(),
             lock_status: LockStatus::Active,
             expires_at: req.life.until,
             idempotency_key: req.idempotency_key.clone(),
@@ -189,7 +243,12 @@ impl HoldItem {
             id: self.lock_id.clone(),
             event_id: self.event_id.clone(),
             user_id: self.user_id.clone(),
+            category_id: self.category(),
             seats: self.seats,
+            seat_ids: Vec::new(),
+            unit_price: self.unit_price,
+            amount: self.amount,
+            currency: self.currency.clone(),
             status: self.lock_status,
             expires_at: self.expires_at,
             idempotency_key: self.idempotency_key.clone(),
@@ -203,7 +262,11 @@ impl HoldItem {
             id: self.booking_id.clone()?,
             event: self.event_id.clone(),
             user: self.user_id.clone(),
+            category_id: self.category(),
             seats: self.seats,
+            seat_ids: Vec::new(),
+            amount: self.amount,
+            currency: self.currency.clone(),
             status: self.booking_status?,
             seat_lock_id: self.lock_id.clone(),
             payment_expires_at: self.payment_expires_at?,
@@ -213,6 +276,11 @@ impl HoldItem {
             payment_reference: self.payment_reference.clone(),
             refunded_at: self.refunded_at,
         })
+    }
+
+    /// The category whose seats this hold takes.
+    pub fn category(&self) -> CategoryId {
+        self.category_id.clone().unwrap_or_else(CategoryId::general)
     }
 
     pub fn hold(&self) -> Hold {
@@ -340,11 +408,14 @@ mod tests {
         let req = NewLock {
             event_id: EventId::generate(),
             user_id: UserId::generate(),
+            category: None,
             seats: Seats::try_from(2).unwrap(),
             idempotency_key: IdempotencyKey::parse("k").unwrap(),
             life: crate::domain::lock::Window::starting(t0, 300),
         };
-        let item = to_item(&HoldItem::new_lock(&req.hold_ref(), &req, t0.plus_seconds(86_400))).unwrap();
+        let price = Price { category_id: CategoryId::general(), unit_price: 1500, currency: "eur".into() };
+        let item = to_item(&HoldItem::new_lock(&req.hold_ref(), &req, t0.plus_seconds(86_400), &price)).unwrap();
+        assert_eq!((item["unitPrice"].clone(), item["amount"].clone()), (n(1500), n(3000)));
         assert!(item.contains_key("lockExpiryBucket"));
         assert!(!item.contains_key("bookingExpiryBucket"));
         assert_eq!(item["expiresAt"], s("2026-01-29T11:05:00.000Z"));

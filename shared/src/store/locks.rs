@@ -6,16 +6,17 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
+use super::events::SeatsBack;
 use super::items::{
     from_item, hold_from, key, n, s, to_item, ts, EventItem, HoldItem, IdempotencyItem, Item, UserSeatsItem,
 };
 use super::keys;
 use super::write::WriteError;
 use super::{Store, StoreError};
-use crate::domain::event::{self, Event, Terms};
+use crate::domain::event::{self, Event, EventStatus, Terms};
 use crate::domain::hold::{self, Hold, RefusedLock};
 use crate::domain::ids::{EventId, HoldRef};
-use crate::domain::lock::{self, Lock, LockStatus, NewLock};
+use crate::domain::lock::{self, Lock, LockStatus, NewLock, Price};
 use crate::domain::user::Caller;
 use crate::time::Timestamp;
 use crate::Error;
@@ -48,7 +49,7 @@ const TERMS_REMEMBERED: usize = 10_000;
 
 impl TermsCache {
     fn get(&self, id: &EventId) -> Option<Terms> {
-        self.0.lock().ok()?.get(id).copied()
+        self.0.lock().ok()?.get(id).cloned()
     }
 
     fn put(&self, id: &EventId, terms: Terms) {
@@ -86,7 +87,7 @@ impl Store {
             },
         };
         for _ in 0..LOCK_ATTEMPTS {
-            let (lock, writes) = self.lock_writes(req, terms)?;
+            let (lock, writes) = self.lock_writes(req, &terms)?;
             let old = match self.transact(writes).await {
                 Ok(()) => return Ok(Locked::Created(lock)),
                 Err(WriteError::Store(e)) => return Err(e.into()),
@@ -118,7 +119,9 @@ impl Store {
                 terms = self.learn_terms(e.clone());
                 continue;
             }
-            return hold::refused_lock(req, refused, terms.max_seats_per_user, req.life.from).map(Locked::Replayed);
+            let (category, _) = terms.price_for(req.category.as_ref())?;
+            return hold::refused_lock(req, refused, &category, terms.max_seats_per_user, req.life.from)
+                .map(Locked::Replayed);
         }
         Err(Error::internal_message("the event's terms kept changing while locking"))
     }
@@ -126,15 +129,17 @@ impl Store {
     /// Remembers an event's terms (see [`TermsCache`]) and returns them.
     pub(crate) fn learn_terms(&self, event: Event) -> Terms {
         let terms = event.terms();
-        self.terms.put(&event.id, terms);
+        self.terms.put(&event.id, terms.clone());
         terms
     }
 
     /// The one `TransactWriteItems` [`Store::create_lock`] sends for an event with `terms`, and the
     /// lock it makes if it succeeds.
-    pub(crate) fn lock_writes(&self, req: &NewLock, terms: Terms) -> Result<(Lock, Vec<TransactWriteItem>), Error> {
+    pub(crate) fn lock_writes(&self, req: &NewLock, terms: &Terms) -> Result<(Lock, Vec<TransactWriteItem>), Error> {
+        let (category_id, unit_price) = terms.price_for(req.category.as_ref())?;
+        let price = Price { category_id, unit_price, currency: terms.currency.clone() };
         let record = req.hold_ref();
-        let hold = HoldItem::new_lock(&record, req, terms.event_date);
+        let hold = HoldItem::new_lock(&record, req, terms.event_date, &price);
         let claim = IdempotencyItem {
             pk: keys::idempotency_pk(&req.user_id, &record.hash),
             sk: keys::IDEMPOTENCY_SK.into(),
@@ -161,12 +166,21 @@ impl Store {
         let take_seats = Update::builder()
             .table_name(self.table())
             .set_key(Some(key(keys::event_pk(&req.event_id), keys::EVENT_SK)))
-            .update_expression("SET availableSeats = availableSeats - :seats, updatedAt = :now ADD #version :one")
+            .update_expression(
+                "SET availableSeats = availableSeats - :seats, \
+                 categories.#cat.availableSeats = categories.#cat.availableSeats - :seats, \
+                 updatedAt = :now ADD #version :one",
+            )
             .condition_expression(
-                "attribute_exists(PK) AND availableSeats >= :seats AND eventDate > :now \
-                 AND eventDate = :date AND maxSeatsPerUser = :max",
+                "attribute_exists(PK) AND #status = :onSale AND eventDate > :now \
+                 AND availableSeats >= :seats AND categories.#cat.availableSeats >= :seats \
+                 AND eventDate = :date AND maxSeatsPerUser = :max AND categories.#cat.price = :price",
             )
             .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#cat", price.category_id.as_str())
+            .expression_attribute_values(":onSale", s(EventStatus::OnSale.as_str()))
+            .expression_attribute_values(":price", n(price.unit_price))
             .expression_attribute_values(":seats", n(req.seats.get()))
             .expression_attribute_values(":now", ts(now))
             .expression_attribute_values(":one", n(1))
@@ -247,7 +261,9 @@ impl Store {
             .build()
             .map_err(StoreError::from)?;
         let mut writes = vec![TransactWriteItem::builder().update(release).build()];
-        writes.extend(self.return_seats(&hold.event_id, &current.user_id, current.seats, now)?);
+        let category = current.category();
+        let back = SeatsBack { category: &category, user_id: &current.user_id, seats: current.seats };
+        writes.extend(self.return_seats(&hold.event_id, &back, now)?);
         match self.transact(writes).await {
             Ok(()) => {
                 let mut lock = current.lock();

@@ -61,3 +61,8 @@ async fn after_the_event_date_nothing_is_locked_confirmed_paid_or_cancelled() {
 async fn a_cancel_racing_a_payment_never_leaves_a_paid_booking_unrefunded() {
     scenarios::cancel_racing_payment(&Harness::new().await.api(), 30).await;
 }
+
+#[tokio::test]
+async fn categories_have_their_own_prices_and_seats() {
+    scenarios::categories(&Harness::new().await.api()).await;
+}

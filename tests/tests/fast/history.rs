@@ -103,8 +103,8 @@ async fn a_census_reads_the_live_holds_not_the_history() {
     for (census, total) in [(&quiet_census, 100), (&busy_census, 1000)] {
         let inv = &census.inventory;
         assert!(census.settled && census.unreadable.is_empty());
-        assert_eq!((inv.locked_seats, inv.pending_seats, inv.sold_seats), (2, 1, 3), "{inv:?}");
-        assert_eq!((inv.available_seats, inv.drift()), (total - 6, 0), "{inv:?}");
+        assert_eq!((inv.counts.locked_seats, inv.counts.pending_seats, inv.counts.sold_seats), (2, 1, 3), "{inv:?}");
+        assert_eq!((inv.counts.available_seats, inv.drift()), (total - 6, 0), "{inv:?}");
     }
     let inv = api.inventory(&admin, &busy).await;
     assert_eq!(Api::assert_invariant(&inv), 994, "{inv}");
@@ -262,7 +262,7 @@ async fn the_deadline_holds_inside_one_event() {
     op.shift_available(&event, -5001).await;
 
     let full = store.census(&id_, Timestamp::now()).await.unwrap().expect("event");
-    assert_eq!((full.items_read, full.inventory.locked_seats, full.inventory.drift()), (5000, 5000, -1));
+    assert_eq!((full.items_read, full.inventory.counts.locked_seats, full.inventory.drift()), (5000, 5000, -1));
     faults.reset_counts();
     store.census(&id_, Timestamp::now()).await.unwrap();
     let pages = faults.count("Query");
@@ -341,6 +341,7 @@ async fn a_busy_event_is_still_checked() {
             let req = NewLock {
                 event_id: id_.clone(),
                 user_id: user.clone(),
+                category: None,
                 seats: Seats::try_from(1 + i % 3).expect("seats"),
                 idempotency_key: key.clone(),
                 life: Window::starting(Timestamp::now(), 300),

@@ -45,6 +45,12 @@ async fn expired_holds_give_their_seats_back_to_the_user_limit() {
 }
 
 #[tokio::test]
+async fn recovery_repairs_each_category_s_counter() {
+    let h = Harness::new().await;
+    job_scenarios::recovery_repairs_each_category(&h.api(), &h.operator(), true).await;
+}
+
+#[tokio::test]
 async fn recovery_heals_a_crash_s_leftovers() {
     let h = Harness::new().await;
     job_scenarios::recovery_heals_crash(&h.api(), &h.jobs(), &h.operator()).await;
