@@ -261,3 +261,86 @@ pub async fn recovery_repairs_each_category(api: &Api, op: &Operator<'_>, exclus
     );
     assert_eq!(inv["categories"][1]["availableSeats"], 20);
 }
+
+/// `POST /api/events/{id}/cancel`: the event is CANCELLED at once (new locks refused with
+/// EVENT_CANCELLED; cancelling again answers the same); the next event-cancellation run (in
+/// booking-expiry's schedule) releases every ACTIVE lock, cancels every PAYMENT_PENDING booking,
+/// and cancels and refunds every CONFIRMED one; all seats return; late confirm, pay, cancel and
+/// release are told EVENT_CANCELLED; a second run changes nothing.
+pub async fn event_cancellation(api: &Api, jobs: &Jobs) {
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let categories = json!([
+        {"id": "vip", "name": "VIP", "price": 10000, "seats": 10},
+        {"id": "std", "name": "Standard", "price": 2500, "seats": 40}
+    ]);
+    let event_id = api.event_with(&admin, json!({"categories": categories})).await;
+    let lock = |category: &str, seats: i64, key: &str| {
+        let body = json!({"eventId": event_id, "seats": seats, "categoryId": category, "idempotencyKey": key});
+        api.post("/api/locks", body, Some(&token))
+    };
+    let active = lock("vip", 2, "cx-active").await;
+    active.expect(201);
+    let pending_lock = lock("std", 3, "cx-pending").await;
+    let pending = api.confirm(&token, &id(pending_lock.data())).await;
+    let paid_lock = lock("vip", 4, "cx-paid").await;
+    let paid = api.confirm(&token, &id(paid_lock.data())).await;
+    api.pay(&token, &id(&paid)).await.expect(200);
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 41);
+
+    let path = format!("/api/events/{event_id}/cancel");
+    api.post(&path, json!({}), Some(&token)).await.expect_error(403, "FORBIDDEN");
+    api.post("/api/events/01KFZ6Y3J8W7D9Q5X2M4N1R0TA/cancel", json!({}), Some(&admin))
+        .await
+        .expect_error(404, "NOT_FOUND");
+    api.post(&path, json!({"reason": "x"}), Some(&admin)).await.expect_error(400, "VALIDATION_ERROR");
+    let cancelled = api.post(&path, json!({}), Some(&admin)).await;
+    cancelled.expect(200);
+    assert_eq!(cancelled.data()["status"], "CANCELLED");
+    let again = api.post(&path, json!({}), Some(&admin)).await;
+    again.expect(200);
+    assert_eq!(again.data(), cancelled.data(), "cancelling again changes nothing");
+    lock("std", 1, "cx-late").await.expect_error(409, "EVENT_CANCELLED");
+    assert_eq!(api.get(&format!("/api/events/{event_id}"), None).await.data()["status"], "CANCELLED");
+
+    let report = jobs.run("booking-expiry").await;
+    assert_report(&report);
+    if jobs.exclusive() {
+        let got = ["locksReleased", "bookingsCancelled", "refunds", "cancellationsFinished", "seatsRestored"]
+            .map(|k| count(&report, k));
+        assert_eq!(got, [1, 2, 1, 1, 9], "{report}");
+    }
+    assert_eq!(api.status(&token, "locks", &id(active.data())).await, "RELEASED");
+    let token_ref = &token;
+    let b = |booking: &Value| {
+        let path = format!("/api/bookings/{}", id(booking));
+        async move { api.get(&path, Some(token_ref)).await.data().clone() }
+    };
+    let (pending_now, paid_now) = (b(&pending).await, b(&paid).await);
+    assert_eq!((pending_now["status"].as_str(), pending_now["refundedAt"].is_string()), (Some("CANCELLED"), false));
+    assert_eq!(
+        (paid_now["status"].as_str(), paid_now["refundedAt"].is_string()),
+        (Some("CANCELLED"), true),
+        "refunded in full"
+    );
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 50, "every seat back: {inv}");
+
+    // Whatever comes late is told why.
+    api.post("/api/bookings/confirm", json!({"lockId": id(active.data())}), Some(&token))
+        .await
+        .expect_error(409, "EVENT_CANCELLED");
+    api.pay(&token, &id(&pending)).await.expect_error(409, "EVENT_CANCELLED");
+    api.post(&format!("/api/bookings/{}/cancel", id(&paid)), json!({}), Some(&token))
+        .await
+        .expect_error(409, "EVENT_CANCELLED");
+    api.delete(&format!("/api/locks/{}", id(active.data())), Some(&token)).await.expect_error(409, "EVENT_CANCELLED");
+
+    let second = jobs.run("booking-expiry").await;
+    if jobs.exclusive() {
+        let got =
+            ["locksReleased", "bookingsCancelled", "cancellationsFinished", "seatsRestored"].map(|k| count(&second, k));
+        assert_eq!(got, [0, 0, 0, 0], "a second run changes nothing: {second}");
+    }
+    assert_eq!(api.inventory(&admin, &event_id).await, inv);
+}

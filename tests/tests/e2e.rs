@@ -125,6 +125,18 @@ async fn closed_event_refuses_locks() {
     job_scenarios::closed_event(&api(), &Operator { client: &client, table: &table }).await;
 }
 
+#[tokio::test]
+#[ignore = "needs the local stack: infra/local/test.sh runs it"]
+async fn a_cancelled_event_hands_every_hold_back() {
+    job_scenarios::event_cancellation(&api(), &jobs()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: infra/local/test.sh runs it"]
+async fn categories_over_http() {
+    scenarios::categories(&api()).await;
+}
+
 /// Starts a stack of the test's own and waits, once it answers, for its start-up recovery (what
 /// CloudFormation runs on deploy) to report, so nothing the test writes races that run.
 async fn start_and_recover(config: StackConfig) -> LocalStack {

@@ -4,6 +4,7 @@
 //! - `GET /api/events` -> 200 list, soonest first
 //! - `GET /api/events/{id}` -> 200 event
 //! - `GET /api/events/{id}/inventory` (admin) -> 200 inventory
+//! - `POST /api/events/{id}/cancel` (admin) -> 200 event, `CANCELLED` (again: the same)
 use booking_shared::domain::category::CategoryRequest;
 use booking_shared::domain::event::{NewEvent, SeatPlan};
 use booking_shared::domain::ids::EventId;
@@ -20,6 +21,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_
             Operation::ListEvents => list(deps, &req).await,
             Operation::GetEvent => get(deps, route.id()).await,
             Operation::EventInventory => inventory(deps, &req, route.id()).await,
+            Operation::CancelEvent => cancel(deps, &req, route.id()).await,
             other => Err(http::not_served(other)),
         }
     })
@@ -50,6 +52,11 @@ struct CreateEvent {
     #[serde(default)]
     max_seats_per_user: Option<i64>,
 }
+
+/// A body that may be `{}` and nothing more.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -106,4 +113,14 @@ async fn inventory(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body
     http::admin(deps, req).await?;
     let census = deps.store.census(&event_id(id)?, Timestamp::now()).await?;
     http::ok(StatusCode::OK, &census.ok_or(Error::NotFound("event"))?.view())
+}
+
+/// `POST /api/events/{id}/cancel`: the event is `CANCELLED` at once (no lock passes after it);
+/// within one schedule period the event-cancellation job hands every hold back. The body is
+/// optional: empty, or `{}`.
+async fn cancel(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
+    http::admin(deps, req).await?;
+    let _: NoFields = http::optional_json_body(req)?;
+    let event = deps.store.cancel_event(&event_id(id)?, Timestamp::now()).await?;
+    http::ok(StatusCode::OK, &event)
 }

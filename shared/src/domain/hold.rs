@@ -20,6 +20,8 @@ pub struct Hold {
     pub booking: Option<Booking>,
     /// The event's date as the lock saw it (holds written before it was kept have none).
     pub event_date: Option<Timestamp>,
+    /// The event was cancelled and its cancellation handed this hold back.
+    pub event_cancelled: bool,
 }
 
 impl Hold {
@@ -91,6 +93,9 @@ pub fn refused_confirm(hold: Option<Hold>, caller: &Caller, now: Timestamp) -> R
     if let Some(booking) = hold.booking {
         return Ok(booking);
     }
+    if hold.event_cancelled {
+        return Err(Error::EventCancelled);
+    }
     if let Some(closed) = event_closed(&hold, now).filter(|_| hold.lock.status == LockStatus::Active) {
         return Err(closed);
     }
@@ -106,6 +111,7 @@ pub fn refused_confirm(hold: Option<Hold>, caller: &Caller, now: Timestamp) -> R
 pub fn refused_release(hold: Option<Hold>, caller: &Caller) -> Error {
     match hold.filter(|h| h.owned_by(caller)) {
         None => Error::NotFound("lock"),
+        Some(h) if h.event_cancelled => Error::EventCancelled,
         Some(h) => Error::LockNotActive(h.lock.status),
     }
 }
@@ -119,9 +125,11 @@ pub fn refused_pay(
 ) -> Result<Booking, Error> {
     let hold = hold.filter(|h| h.owned_by(caller)).ok_or(Error::NotFound("booking"))?;
     let closed = event_closed(&hold, now);
+    let cancelled = hold.event_cancelled;
     let booking = hold.booking.ok_or(Error::NotFound("booking"))?;
     match booking.status {
         BookingStatus::Confirmed if booking.payment_reference.as_ref() == Some(reference) => Ok(booking),
+        BookingStatus::Cancelled if cancelled => Err(Error::EventCancelled),
         BookingStatus::PaymentPending if closed.is_some() => Err(closed.expect("checked")),
         BookingStatus::PaymentPending | BookingStatus::Expired
             if booking::is_payment_window_closed(booking.payment_expires_at, now) =>
@@ -134,7 +142,13 @@ pub fn refused_pay(
 
 /// Cancel was refused (or there was no booking of the caller's to cancel).
 pub fn refused_cancel(hold: Option<Hold>, caller: &Caller, now: Timestamp) -> Error {
-    let Some(booking) = hold.filter(|h| h.owned_by(caller)).and_then(|h| h.booking) else {
+    let Some(hold) = hold.filter(|h| h.owned_by(caller)) else {
+        return Error::NotFound("booking");
+    };
+    if hold.event_cancelled {
+        return Error::EventCancelled;
+    }
+    let Some(booking) = hold.booking else {
         return Error::NotFound("booking");
     };
     match booking.status {
@@ -236,6 +250,7 @@ mod tests {
                     refunded_at: None,
                 }),
                 event_date: Some(t(EVENT)),
+                event_cancelled: false,
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The booking-expiry job (every minute): every PAYMENT_PENDING booking whose `paymentExpiresAt`
 //! is before now becomes EXPIRED, its lock EXPIRED, its seats returned, in one transaction each
-//! (rule: `domain::booking::is_payment_window_closed`).
+//! (rule: `domain::booking::is_payment_window_closed`). Then, on the same schedule, the holds of
+//! cancelled events are handed back (`event_cancellation.rs`).
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 
@@ -12,6 +13,7 @@ use crate::time::Timestamp;
 pub async fn run(store: &Store, now: Timestamp, budget: Budget) -> Report {
     let mut report = Report::started();
     sweep::sweep(store, ExpiryKind::Booking, now, budget, &mut report).await;
+    super::event_cancellation::run(store, now, budget, &mut report).await;
     report
 }
 

@@ -4,6 +4,8 @@
 //! - `lock_expiry.rs`: every minute, ACTIVE locks past `expiresAt` -> EXPIRED, seats back.
 //! - `booking_expiry.rs`: every minute, PAYMENT_PENDING bookings past `paymentExpiresAt` ->
 //!   EXPIRED with their locks, seats back.
+//! - `event_cancellation.rs`: every minute (in booking-expiry's run), the holds of cancelled
+//!   events handed back: locks released, bookings cancelled, paid ones refunded.
 //! - `recovery.rs`: on deploy and on demand, both sweeps, then every event's seats recounted and
 //!   any drift repaired.
 //!
@@ -12,6 +14,7 @@
 //! deadline less a margin), leaving the rest to the next run and saying so (`complete: false`).
 //! Every change is a conditional transaction, so overlapping runs are safe.
 pub mod booking_expiry;
+pub mod event_cancellation;
 pub mod lock_expiry;
 pub mod recovery;
 mod sweep;
@@ -81,6 +84,14 @@ pub struct Report {
     /// Stale items that could not be read as holds (hand edits, bugs): logged with their keys and
     /// skipped, every run, until a person mends or removes them. The rest of the sweep goes on.
     pub unreadable_items: u64,
+    /// Cancelled events whose every hold has now been handed back (taken off the list).
+    pub cancellations_finished: u64,
+    /// ACTIVE locks of cancelled events RELEASED.
+    pub locks_released: u64,
+    /// PAYMENT_PENDING and CONFIRMED bookings of cancelled events CANCELLED.
+    pub bookings_cancelled: u64,
+    /// Of those, CONFIRMED bookings refunded.
+    pub refunds: u64,
     /// False if the run stopped at its deadline and left work for the next run.
     pub complete: bool,
 }
@@ -119,6 +130,12 @@ impl Report {
         }
         if self.failures > 0 {
             line += &format!("; {} writes failed (logged) and are retried by the next run", self.failures);
+        }
+        if self.locks_released + self.bookings_cancelled > 0 || self.cancellations_finished > 0 {
+            line += &format!(
+                "; cancelled events: {} locks released, {} bookings cancelled ({} refunded), {} cancellations finished",
+                self.locks_released, self.bookings_cancelled, self.refunds, self.cancellations_finished
+            );
         }
         if self.unreadable_items > 0 {
             line += &format!("; {} unreadable items skipped (logged with their keys)", self.unreadable_items);

@@ -174,6 +174,9 @@ pub struct HoldItem {
     pub payment_reference: Option<PaymentReference>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub refunded_at: Option<Timestamp>,
+    /// Set when the event's cancellation handed this hold back.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub event_cancelled: Option<bool>,
     /// LockExpiryIndex (sorted on `expiresAt`): present only while the lock is ACTIVE.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub lock_expiry_bucket: Option<String>,
@@ -231,6 +234,7 @@ impl HoldItem {
             paid_at: None,
             payment_reference: None,
             refunded_at: None,
+            event_cancelled: None,
             lock_expiry_bucket: Some(ExpiryKind::Lock.bucket_for(&hold.hash)),
             booking_expiry_bucket: None,
             user_key: None,
@@ -284,7 +288,12 @@ impl HoldItem {
     }
 
     pub fn hold(&self) -> Hold {
-        Hold { lock: self.lock(), booking: self.booking(), event_date: self.event_date }
+        Hold {
+            lock: self.lock(),
+            booking: self.booking(),
+            event_date: self.event_date,
+            event_cancelled: self.event_cancelled.unwrap_or(false),
+        }
     }
 }
 

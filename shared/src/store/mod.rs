@@ -5,12 +5,14 @@
 //! - `items.rs`: the stored items (serde_dynamo) and their mapping to domain types.
 //! - `write.rs`: conditional writes, reading why a condition failed, retrying conflicts.
 //! - `users.rs`, `events.rs`, `locks.rs`, `bookings.rs`: one conditional write per state change.
+//! - `cancellations.rs`: cancelling an event, and handing its holds back.
 //! - `expiry.rs`: what the jobs write (expiring stale holds, repairing drift).
 //! - `event_walk.rs`: recovery's walk over the events (upcoming first) and its bookmark.
 //! - `baseline.rs` (feature `bench`): the handlers' requests, exposed for the benchmark only.
 #[cfg(feature = "bench")]
 pub mod baseline;
 pub mod bookings;
+pub mod cancellations;
 pub mod event_walk;
 pub mod events;
 pub mod expiry;

@@ -51,6 +51,62 @@ async fn recovery_repairs_each_category_s_counter() {
 }
 
 #[tokio::test]
+async fn a_cancelled_event_hands_every_hold_back_within_one_run() {
+    let h = Harness::new().await;
+    job_scenarios::event_cancellation(&h.api(), &h.jobs()).await;
+}
+
+/// An event with `holds` holds (a third each ACTIVE, PAYMENT_PENDING, CONFIRMED) cancelled, then
+/// handed back by runs that overlap and run out of time: every hold is handed back exactly once,
+/// every seat returns once, and the event leaves the list.
+#[tokio::test]
+async fn event_cancellation_is_resumable_and_safe_to_run_twice() {
+    let h = Harness::new().await;
+    let api = h.api();
+    let admin = api.admin().await;
+    let users: Vec<_> = join_all((0..4).map(|_| api.new_user())).await;
+    let holds = 240;
+    let event_id = api.event_with(&admin, json!({"totalSeats": holds, "maxSeatsPerUser": 1000})).await;
+    let work = (0..holds).map(|i| {
+        let (token, _) = users[i as usize % users.len()].clone();
+        let (api, event_id) = (&api, event_id.clone());
+        async move {
+            let lock = api.lock(&token, &event_id, 1, &format!("cx-{i}")).await;
+            lock.expect(201);
+            if i % 3 > 0 {
+                let booking = api.confirm(&token, &id(lock.data())).await;
+                if i % 3 == 2 {
+                    api.pay(&token, &id(&booking)).await.expect(200);
+                }
+            }
+        }
+    });
+    futures::stream::iter(work).buffer_unordered(16).collect::<Vec<_>>().await;
+    api.post(&format!("/api/events/{event_id}/cancel"), json!({}), Some(&admin)).await.expect(200);
+
+    let store = h.store();
+    let now = Timestamp::now();
+    // First, runs that run out of time at once: they stop and say so, and hand back little.
+    let short = jobs::booking_expiry::run(store, now, Budget::for_duration(Duration::ZERO)).await;
+    assert!(!short.complete, "{short:?}");
+    // Then three overlapping runs, then one more: together they finish the job.
+    let mut reports: Vec<Report> = join_all((0..3).map(|_| jobs::booking_expiry::run(store, now, budget()))).await;
+    reports.push(short);
+    reports.push(jobs::booking_expiry::run(store, now, budget()).await);
+    assert!(reports.iter().all(|r| r.failures == 0), "{reports:?}");
+    let handed_back = total(&reports, |r| (r.locks_released + r.bookings_cancelled) as i64);
+    assert_eq!(handed_back, holds, "each hold handed back once: {reports:?}");
+    assert_eq!(total(&reports, |r| r.locks_released as i64), holds / 3);
+    assert_eq!(total(&reports, |r| r.refunds as i64), holds / 3);
+    assert_eq!(total(&reports, |r| r.seats_restored), holds, "each seat returned once");
+    assert_eq!(total(&reports, |r| r.cancellations_finished as i64), 1, "{reports:?}");
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), holds, "{inv}");
+    let last = jobs::booking_expiry::run(store, now, budget()).await;
+    assert_eq!((last.locks_released, last.bookings_cancelled, last.cancellations_finished), (0, 0, 0), "{last:?}");
+}
+
+#[tokio::test]
 async fn recovery_heals_a_crash_s_leftovers() {
     let h = Harness::new().await;
     job_scenarios::recovery_heals_crash(&h.api(), &h.jobs(), &h.operator()).await;
