@@ -16,12 +16,15 @@
 //!    2,000 clients x 3 rounds on two events;
 //! f. the cost of checking an event against its history: one recovery check
 //!    (`jobs::recovery::check_event`) and one inventory census of an event with no finished
-//!    holds and of one with BENCH_HISTORY of them, both with BENCH_LIVE_HOLDS live holds.
+//!    holds and of one with BENCH_HISTORY of them, both with BENCH_LIVE_HOLDS live holds;
+//! g. cancelling an event of BENCH_CANCEL_HOLDS holds (a third each ACTIVE, PAYMENT_PENDING,
+//!    CONFIRMED, made by the store's own writes): the booking-expiry runs (with their Lambda
+//!    budget) until every hold is handed back.
 //!
-//! BENCH_SECTIONS (abcdef) runs only the sections it names. Sizes: BENCH_CONCURRENCY (16),
+//! BENCH_SECTIONS (abcdefg) runs only the sections it names. Sizes: BENCH_CONCURRENCY (16),
 //! BENCH_OPS (2000 per operation and variant), BENCH_SWEEP_LOCKS (10000), BENCH_COLD_STARTS (10),
 //! BENCH_INVOCATIONS (1000), BENCH_RACE_CLIENTS (2000), BENCH_RACE_ROUNDS (3), BENCH_HISTORY
-//! (100000), BENCH_LIVE_HOLDS (200), BENCH_HISTORY_RUNS (7).
+//! (100000), BENCH_LIVE_HOLDS (200), BENCH_HISTORY_RUNS (7), BENCH_CANCEL_HOLDS (5000).
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -587,6 +590,75 @@ fn median(samples: &mut [Duration]) -> Duration {
     }
 }
 
+/// g. An event of `holds` one-seat holds (a third ACTIVE, a third PAYMENT_PENDING, a third
+/// CONFIRMED, made by the store's own lock, confirm and pay) cancelled, then handed back by
+/// booking-expiry runs of 55 s each (the deployed function's budget) until none is left.
+async fn cancellation(out: &mut Out, holds: usize) {
+    let harness = Harness::new().await;
+    let (api, store) = (harness.api(), harness.store());
+    let admin = api.admin().await;
+    let event_id = api.event_with(&admin, json!({"totalSeats": holds.max(1), "maxSeatsPerUser": 1000})).await;
+    let event = operator::event_id(&event_id);
+    let users: Vec<UserId> = (0..holds.div_ceil(900)).map(|_| UserId::generate()).collect();
+    let seeded = Instant::now();
+    let make = (0..holds).map(|i| {
+        let (event, user) = (event.clone(), users[i % users.len()].clone());
+        async move {
+            let now = Timestamp::now();
+            let req = NewLock {
+                event_id: event,
+                user_id: user.clone(),
+                category: None,
+                seats: Seats::try_from(1).expect("one seat"),
+                idempotency_key: IdempotencyKey::parse(&format!("cancel-{i}")).expect("key"),
+                life: Window::starting(now, 3600),
+            };
+            store.create_lock(&req).await.expect("lock");
+            if i % 3 > 0 {
+                let caller = Caller { user_id: user, role: Role::User };
+                let at = req.hold_ref();
+                let booking = match store.confirm(&at, &caller, Window::starting(now, 3600)).await.expect("confirm") {
+                    booking_shared::store::bookings::Confirmed::Created(b) => b,
+                    other => panic!("{other:?}"),
+                };
+                if i % 3 == 2 {
+                    let reference = PaymentReference::parse("bench").expect("reference");
+                    store.pay(&HoldRef::parse_booking_id(booking.id.as_str()).expect("id"), &caller, &reference, now).await.expect("pay");
+                }
+            }
+        }
+    });
+    futures::stream::iter(make).buffer_unordered(16).collect::<Vec<_>>().await;
+    println!("(made {holds} holds in {:.1} s)", seeded.elapsed().as_secs_f64());
+    api.post(&format!("/api/events/{event_id}/cancel"), json!({}), Some(&admin)).await.expect(200);
+    let started = Instant::now();
+    let mut runs = 0;
+    let (mut released, mut cancelled, mut refunds) = (0, 0, 0);
+    loop {
+        runs += 1;
+        let budget = jobs::Budget::for_duration(Duration::from_secs(55));
+        let report = jobs::booking_expiry::run(store, Timestamp::now(), budget).await;
+        assert_eq!(report.failures, 0, "{report:?}");
+        (released, cancelled, refunds) =
+            (released + report.locks_released, cancelled + report.bookings_cancelled, refunds + report.refunds);
+        if report.cancellations_finished == 1 {
+            break;
+        }
+        assert!(runs < 20, "the cancellation does not finish: {report:?}");
+    }
+    let took = started.elapsed();
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), holds as i64, "every seat back: {inv}");
+    out.line(format!("\n### g. Cancelling an event of {holds} holds (a third each ACTIVE, PAYMENT_PENDING, CONFIRMED)\n"));
+    out.line("| holds | runs of booking-expiry | wall s | holds/s | locks released | bookings cancelled | refunded |");
+    out.line("|---:|---:|---:|---:|---:|---:|---:|");
+    out.line(format!(
+        "| {holds} | {runs} | {:.1} | {:.0} | {released} | {cancelled} | {refunds} |",
+        took.as_secs_f64(),
+        holds as f64 / took.as_secs_f64()
+    ));
+}
+
 /// f. One event's check and census with no history and with `history` finished holds, both
 /// with `live` live holds (ACTIVE locks made by the store's own lock transaction). The history
 /// is seeded with BatchWriteItem (25 items a request, 16 requests at once) as released,
@@ -704,7 +776,7 @@ async fn main() {
     out.line(format!("Machine: {}.", machine()));
     out.line("Command: `./infra/local/bench.sh` (release build; settings BENCH_* in `tests/benches/bench.rs`).");
 
-    let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "abcdef".into());
+    let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "abcdefg".into());
     if sections.contains('a') {
         latency(&mut out, workers, ops).await;
     }
@@ -728,6 +800,10 @@ async fn main() {
             setting("BENCH_HISTORY_RUNS", 7),
         )
         .await;
+    }
+
+    if sections.contains('g') {
+        cancellation(&mut out, setting("BENCH_CANCEL_HOLDS", 5000)).await;
     }
 
     out.line(format!("\nTotal benchmark time: {:.0} s.", started.elapsed().as_secs_f64()));
