@@ -252,12 +252,18 @@ impl Store {
             request = request.expression_attribute_values(":status", s(status.as_str()));
         }
         for (i, c) in change.categories.iter().enumerate() {
+            let seat_move = moves.iter().find(|m| m.category == c.id);
+            if c.price.is_none() && seat_move.is_none() {
+                // Its total asked for is its total already: nothing to write, and DynamoDB
+                // refuses a name the expressions do not use.
+                continue;
+            }
             request = request.expression_attribute_names(format!("#c{i}"), c.id.as_str());
             if let Some(price) = c.price {
                 sets.push(format!("categories.#c{i}.price = :price{i}"));
                 request = request.expression_attribute_values(format!(":price{i}"), n(price));
             }
-            let Some(m) = moves.iter().find(|m| m.category == c.id) else { continue };
+            let Some(m) = seat_move else { continue };
             sets.push(format!(
                 "categories.#c{i}.totalSeats = :to{i}, \
                  categories.#c{i}.availableSeats = categories.#c{i}.availableSeats + :delta{i}"
