@@ -37,6 +37,9 @@ pub enum Error {
     SalesClosed,
     #[error("this event was cancelled")]
     EventCancelled,
+    /// An admin lowered a category's seats below what locks and bookings hold of it.
+    #[error("{held} seats of {category} are held or sold; its seats cannot go down to {requested}")]
+    SeatsInUse { category: String, held: i64, requested: i64 },
     #[error("the lock expired at {0}")]
     LockExpired(Timestamp),
     #[error("the lock is {0:?} and can no longer be changed")]
@@ -77,6 +80,7 @@ impl Error {
             Error::EventClosed(_) => ("EVENT_CLOSED", StatusCode::CONFLICT),
             Error::SalesClosed => ("SALES_CLOSED", StatusCode::CONFLICT),
             Error::EventCancelled => ("EVENT_CANCELLED", StatusCode::CONFLICT),
+            Error::SeatsInUse { .. } => ("SEATS_IN_USE", StatusCode::CONFLICT),
             Error::LockExpired(_) => ("LOCK_EXPIRED", StatusCode::CONFLICT),
             Error::LockNotActive(_) => ("LOCK_NOT_ACTIVE", StatusCode::CONFLICT),
             Error::PaymentWindowClosed(_) => ("PAYMENT_WINDOW_CLOSED", StatusCode::CONFLICT),

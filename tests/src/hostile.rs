@@ -248,6 +248,8 @@ pub async fn hostile(api: &Api, db: &Operator<'_>, signing_key: &[u8]) {
     let before = Snapshot::take(api, db, &w).await;
     numbers(api, &w).await;
     assert_eq!(Snapshot::take(api, db, &w).await, before, "numbers changed something");
+    changes(api, &w).await;
+    assert_eq!(Snapshot::take(api, db, &w).await, before, "refused event changes changed something");
     bodies(api, &w).await;
     assert_eq!(Snapshot::take(api, db, &w).await, before, "bodies changed something");
     ids(api, &w).await;
@@ -407,6 +409,68 @@ pub async fn numbers(api: &Api, w: &World) {
             let r = api.get(&format!("{path}?limit={limit}"), token).await;
             refused(&format!("{path}?limit={limit}"), &r, 400, "VALIDATION_ERROR");
         }
+    }
+}
+
+/// `PATCH /api/events/{id}` refused: numbers and types out of range, unknown fields, categories
+/// the event does not have or names twice, a past date, control characters, a user who is no
+/// admin, and a lowering below the seats Alice holds (`409 SEATS_IN_USE`). Each must leave the
+/// event exactly as it was (its `updatedAt` included).
+pub async fn changes(api: &Api, w: &World) {
+    let patch = |token: &str, body: String| {
+        let auth = bearer(token);
+        let path = format!("/api/events/{}", w.event_id);
+        async move {
+            let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+            api.call("PATCH", &path, Payload::Raw(body.into_bytes()), &headers).await
+        }
+    };
+    let past = Timestamp::now().plus_seconds(-60).text();
+    let seats = |seats: &str| format!(r#"{{"categories":[{{"id":"general","seats":{seats}}}]}}"#);
+    let price = |price: &str| format!(r#"{{"categories":[{{"id":"general","price":{price}}}]}}"#);
+    let mut cases: Vec<(String, &str)> = Vec::new();
+    for n in ["0", "-1", "100001", "9223372036854775808", "1.5", "\"3\"", "null", "true"] {
+        cases.push((seats(n), "VALIDATION_ERROR"));
+    }
+    for n in ["-1", "100000001", "9223372036854775808", "2.5", "\"5\""] {
+        cases.push((price(n), "VALIDATION_ERROR"));
+    }
+    for n in ["0", "1001", "-1", "2.5", "\"20\"", "[20]"] {
+        cases.push((format!(r#"{{"maxSeatsPerUser":{n}}}"#), "VALIDATION_ERROR"));
+    }
+    cases.extend([
+        (seats("1e400"), "INVALID_JSON"),
+        (format!(r#"{{"eventDate":"{past}"}}"#), "VALIDATION_ERROR"),
+        (r#"{"eventDate":"tomorrow"}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"totalSeats":10}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"name":"x","status":"CANCELLED"}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"availableSeats":1000}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"categories":[{"id":"general","seats":6,"availableSeats":6}]}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"categories":[{"id":"balcony","seats":6}]}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"categories":[{"id":"general","seats":6},{"id":"general","price":1}]}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"categories":[{"id":"General","price":1}]}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"categories":[{"id":"general"}]}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"categories":"general"}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"name":"bell\u0007"}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"name":"line\nbreak"}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"name":"   "}"#.to_string(), "VALIDATION_ERROR"),
+        (format!(r#"{{"name":"{}"}}"#, "n".repeat(201)), "VALIDATION_ERROR"),
+        (r#"{"description":"esc\u001b[31m"}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"salesOpen":"false"}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"salesOpen":0}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{}"#.to_string(), "VALIDATION_ERROR"),
+        (r#"[]"#.to_string(), "VALIDATION_ERROR"),
+        (r#"{"name":"x""#.to_string(), "INVALID_JSON"),
+    ]);
+    for (body, code) in &cases {
+        refused(&format!("PATCH {body}"), &patch(&w.admin, body.clone()).await, 400, code);
+    }
+    // A valid change, from someone who is not an admin.
+    refused("PATCH by a user", &patch(&w.bob.0, r#"{"name":"Mine"}"#.into()).await, 403, "FORBIDDEN");
+    // Alice holds 3 of the 5 seats: 2 are available, so the category cannot go below 3, even
+    // with other changes in the same body.
+    for body in [seats("2"), format!(r#"{{"name":"Shrunk","salesOpen":false,{}"#, &seats("1")[1..])] {
+        refused(&format!("PATCH {body}"), &patch(&w.admin, body.clone()).await, 409, "SEATS_IN_USE");
     }
 }
 

@@ -770,3 +770,197 @@ pub async fn categories(api: &Api) {
     let neither = json!({"name": "x", "eventDate": date});
     api.post("/api/events", neither, Some(&admin)).await.expect_error(400, "VALIDATION_ERROR");
 }
+
+/// `PATCH /api/events/{id}` as an admin; the reply.
+pub async fn patch_event(api: &Api, admin: &str, event_id: &str, body: Value) -> crate::Reply {
+    api.send("PATCH", &format!("/api/events/{event_id}"), body, Some(admin)).await
+}
+
+/// A lock of `seats` seats of `category`.
+async fn lock_of(api: &Api, token: &str, event_id: &str, category: &str, seats: i64, key: &str) -> crate::Reply {
+    let body = json!({"eventId": event_id, "categoryId": category, "seats": seats, "idempotencyKey": key});
+    api.post("/api/locks", body, Some(token)).await
+}
+
+/// An admin changes an event (`PATCH /api/events/{id}`): rename, re-date, the per-user limit, a
+/// category's price (new locks only) and seats (raise at once; lower only from available seats,
+/// else `409 SEATS_IN_USE` and nothing changes), sales closed and reopened. Each change shows in
+/// the answer, in `GET`, in the inventory and in the next lock.
+pub async fn update_event(api: &Api) {
+    let admin = api.admin().await;
+    let (token, _) = api.new_user().await;
+    let (other, _) = api.new_user().await;
+    let date = crate::operator::ahead(86_400);
+    let body = json!({"name": "Tiers", "eventDate": date, "maxSeatsPerUser": 20, "categories": [
+        {"id": "vip", "name": "VIP", "price": 12000, "seats": 10},
+        {"id": "std", "name": "Standard", "price": 4500, "seats": 20}
+    ]});
+    let created = api.post("/api/events", body, Some(&admin)).await;
+    created.expect(201);
+    let event_id = id(created.data());
+    let read = || async { api.get(&format!("/api/events/{event_id}"), None).await.data().clone() };
+
+    // Who may, and what is refused before anything is written.
+    patch_event(api, &token, &event_id, json!({"name": "Mine"})).await.expect_error(403, "FORBIDDEN");
+    let nobody = ulid::Ulid::new().to_string();
+    patch_event(api, &admin, &nobody, json!({"name": "Nobody"})).await.expect_error(404, "NOT_FOUND");
+    patch_event(api, &admin, &event_id, json!({"categories": [{"id": "balcony", "seats": 5}]}))
+        .await
+        .expect_error(400, "VALIDATION_ERROR");
+    let past = crate::operator::ahead(-60);
+    patch_event(api, &admin, &event_id, json!({"eventDate": past})).await.expect_error(400, "VALIDATION_ERROR");
+    patch_event(api, &admin, &event_id, json!({})).await.expect_error(400, "VALIDATION_ERROR");
+    assert_eq!(read().await, *created.data(), "refusals changed nothing");
+
+    // Rename and re-date.
+    let renamed =
+        patch_event(api, &admin, &event_id, json!({"name": " Renamed ", "description": "Now two days"})).await;
+    renamed.expect(200);
+    assert_eq!(
+        (renamed.data()["name"].as_str(), renamed.data()["description"].as_str()),
+        (Some("Renamed"), Some("Now two days"))
+    );
+    let later = booking_shared::time::Timestamp::now().plus_seconds(2 * 86_400).text();
+    let redated = patch_event(api, &admin, &event_id, json!({"eventDate": later})).await;
+    redated.expect(200);
+    assert_eq!(redated.data()["eventDate"], later.as_str());
+    assert_eq!(read().await["eventDate"], later.as_str());
+    assert_eq!(read().await["name"], "Renamed");
+
+    // The per-user limit: the next lock obeys the new one.
+    let first = lock_of(api, &token, &event_id, "vip", 2, "patch-1").await;
+    first.expect(201);
+    assert_eq!(first.data()["unitPrice"], 12000);
+    patch_event(api, &admin, &event_id, json!({"maxSeatsPerUser": 3})).await.expect(200);
+    lock_of(api, &token, &event_id, "std", 2, "patch-2").await.expect_error(409, "USER_LIMIT_REACHED");
+    lock_of(api, &token, &event_id, "std", 1, "patch-3").await.expect(201);
+    let limited = patch_event(api, &admin, &event_id, json!({"maxSeatsPerUser": 20})).await;
+    limited.expect(200);
+    assert_eq!(limited.data()["maxSeatsPerUser"], 20);
+
+    // A new price applies to the next lock; the lock taken before keeps its own, into its booking.
+    let priced = patch_event(api, &admin, &event_id, json!({"categories": [{"id": "vip", "price": 15000}]})).await;
+    priced.expect(200);
+    assert_eq!(priced.data()["categories"][0]["price"], 15000);
+    let dearer = lock_of(api, &other, &event_id, "vip", 1, "patch-4").await;
+    dearer.expect(201);
+    assert_eq!((dearer.data()["unitPrice"].as_i64(), dearer.data()["amount"].as_i64()), (Some(15000), Some(15000)));
+    let kept = api.get(&format!("/api/locks/{}", id(first.data())), Some(&token)).await;
+    assert_eq!((kept.data()["unitPrice"].as_i64(), kept.data()["amount"].as_i64()), (Some(12000), Some(24000)));
+    let booking = api.confirm(&token, &id(first.data())).await;
+    assert_eq!(booking["amount"], 24000, "the booking keeps the lock's price");
+    api.pay(&token, &id(&booking)).await.expect(200);
+
+    // Seats: vip has 3 held (2 sold, 1 locked) of 10.
+    let raised = patch_event(api, &admin, &event_id, json!({"categories": [{"id": "vip", "seats": 14}]})).await;
+    raised.expect(200);
+    let vip = &raised.data()["categories"][0];
+    assert_eq!((vip["totalSeats"].as_i64(), vip["availableSeats"].as_i64()), (Some(14), Some(11)), "available at once");
+    assert_eq!((raised.data()["totalSeats"].as_i64(), raised.data()["availableSeats"].as_i64()), (Some(34), Some(30)));
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 30);
+    let lowered = patch_event(api, &admin, &event_id, json!({"categories": [{"id": "vip", "seats": 5}]})).await;
+    lowered.expect(200);
+    assert_eq!(lowered.data()["categories"][0]["availableSeats"], 2, "lowered from the available seats");
+    assert_eq!(Api::assert_invariant(&api.inventory(&admin, &event_id).await), 21);
+    let before = read().await;
+    let inv_before = api.inventory(&admin, &event_id).await;
+    let too_low = json!({"name": "Not this", "categories": [{"id": "std", "price": 1}, {"id": "vip", "seats": 2}]});
+    patch_event(api, &admin, &event_id, too_low).await.expect_error(409, "SEATS_IN_USE");
+    assert_eq!(read().await, before, "a refused change changes nothing, not even its other fields");
+    assert_eq!(api.inventory(&admin, &event_id).await, inv_before);
+    // Down to exactly what is held is allowed.
+    patch_event(api, &admin, &event_id, json!({"categories": [{"id": "vip", "seats": 3}]})).await.expect(200);
+    lock_of(api, &other, &event_id, "vip", 1, "patch-5").await.expect_error(409, "SEATS_UNAVAILABLE");
+    patch_event(api, &admin, &event_id, json!({"categories": [{"id": "vip", "seats": 6}]})).await.expect(200);
+
+    // Sales closed: no new lock, but holds already taken are confirmed and paid.
+    let closed = patch_event(api, &admin, &event_id, json!({"salesOpen": false})).await;
+    closed.expect(200);
+    assert_eq!(closed.data()["status"], "SALES_CLOSED");
+    lock_of(api, &other, &event_id, "std", 1, "patch-6").await.expect_error(409, "SALES_CLOSED");
+    let held = api.confirm(&other, &id(dearer.data())).await;
+    assert_eq!(held["amount"], 15000);
+    api.pay(&other, &id(&held)).await.expect(200);
+    let reopened = patch_event(api, &admin, &event_id, json!({"salesOpen": true})).await;
+    reopened.expect(200);
+    assert_eq!(reopened.data()["status"], "ON_SALE");
+    lock_of(api, &other, &event_id, "std", 1, "patch-6").await.expect(201);
+    let inv = api.inventory(&admin, &event_id).await;
+    assert_eq!(Api::assert_invariant(&inv), 3 + 18);
+    assert_eq!(inv["categories"][0]["soldSeats"], 3);
+}
+
+/// Lowering a category while locks pour in: `clients` one-seat locks of category `a` (over ten
+/// users, each allowed plenty) race an admin who lowers and raises `a`'s seats again and again.
+/// Every change is answered 200 or `409 SEATS_IN_USE`, every lock 201 or `409
+/// SEATS_UNAVAILABLE`; no answer ever shows a negative count; and at the end the invariant holds
+/// for the event and each category, with `a`'s locked plus available seats equal to its final
+/// total.
+pub async fn lower_while_locking(api: &Api, clients: usize) {
+    let admin = api.admin().await;
+    let users: Vec<(String, String)> = join_all((0..10).map(|_| api.new_user())).await;
+    let date = crate::operator::ahead(86_400);
+    let body = json!({"name": "Shrinking", "eventDate": date, "maxSeatsPerUser": 1000, "categories": [
+        {"id": "a", "name": "A", "price": 100, "seats": 60},
+        {"id": "b", "name": "B", "price": 200, "seats": 40}
+    ]});
+    let created = api.post("/api/events", body, Some(&admin)).await;
+    created.expect(201);
+    let event_id = id(created.data());
+    let locks = (0..clients).map(|i| {
+        let token = users[i % users.len()].0.clone();
+        let event_id = event_id.clone();
+        async move {
+            // Spread over two seconds, so the changes land among the locks, not after them.
+            tokio::time::sleep(std::time::Duration::from_millis((i * 2000 / clients) as u64)).await;
+            lock_of(api, &token, &event_id, "a", 1, &format!("shrink-{i}")).await
+        }
+    });
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let locking = async {
+        let replies = futures::stream::iter(locks).buffer_unordered(clients).collect::<Vec<_>>().await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        replies
+    };
+    let changing = async {
+        let mut answers = Vec::new();
+        let mut round = 0;
+        // Down (below what the locks soon hold) and back up, for as long as the locks come.
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || round < 6 {
+            let seats = [40, 60, 25, 55, 10, 60][round % 6];
+            let r = patch_event(api, &admin, &event_id, json!({"categories": [{"id": "a", "seats": seats}]})).await;
+            answers.push(r);
+            round += 1;
+        }
+        answers
+    };
+    let (locked, changes) = futures::join!(locking, changing);
+    for r in &changes {
+        assert!(r.status == 200 || r.code() == "SEATS_IN_USE", "a change: {}", r.body);
+        if r.status == 200 {
+            for c in r.data()["categories"].as_array().expect("categories") {
+                assert!(c["availableSeats"].as_i64().expect("available") >= 0, "negative: {}", r.body);
+            }
+            assert!(r.data()["availableSeats"].as_i64().expect("available") >= 0, "negative: {}", r.body);
+        }
+    }
+    for r in &locked {
+        assert!(r.status == 201 || r.code() == "SEATS_UNAVAILABLE", "a lock: {}", r.body);
+    }
+    let won = locked.iter().filter(|r| r.status == 201).count() as i64;
+    let applied = changes.iter().filter(|r| r.status == 200).count();
+    assert!(applied > 0, "some changes went through");
+    let inv = api.inventory(&admin, &event_id).await;
+    Api::assert_invariant(&inv);
+    let a = &inv["categories"][0];
+    assert_eq!(a["id"], "a");
+    assert_eq!(a["lockedSeats"], won, "every lock answered 201 holds its seat");
+    assert_eq!(
+        a["lockedSeats"].as_i64().unwrap() + a["availableSeats"].as_i64().unwrap(),
+        a["totalSeats"].as_i64().unwrap(),
+        "seats locked + available = the final total: {inv}"
+    );
+    let b = &inv["categories"][1];
+    assert_eq!((b["totalSeats"].as_i64(), b["availableSeats"].as_i64()), (Some(40), Some(40)), "b untouched");
+}

@@ -3,10 +3,11 @@
 //! - `POST /api/events` (admin) -> 201 event
 //! - `GET /api/events` -> 200 list, soonest first
 //! - `GET /api/events/{id}` -> 200 event
+//! - `PATCH /api/events/{id}` (admin) -> 200 event as changed
 //! - `GET /api/events/{id}/inventory` (admin) -> 200 inventory
 //! - `POST /api/events/{id}/cancel` (admin) -> 200 event, `CANCELLED` (again: the same)
 use booking_shared::domain::category::CategoryRequest;
-use booking_shared::domain::event::{NewEvent, SeatPlan};
+use booking_shared::domain::event::{CategoryChangeRequest, ChangeRequest, EventChange, NewEvent, SeatPlan};
 use booking_shared::domain::ids::EventId;
 use booking_shared::http::{self, Operation, StatusCode};
 use booking_shared::time::Timestamp;
@@ -20,6 +21,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, lambda_
             Operation::CreateEvent => create(deps, &req).await,
             Operation::ListEvents => list(deps, &req).await,
             Operation::GetEvent => get(deps, route.id()).await,
+            Operation::UpdateEvent => update(deps, &req, route.id()).await,
             Operation::EventInventory => inventory(deps, &req, route.id()).await,
             Operation::CancelEvent => cancel(deps, &req, route.id()).await,
             other => Err(http::not_served(other)),
@@ -96,6 +98,60 @@ async fn create(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {
     let event = deps.store.create_event(&new, &EventId::generate(), now).await?;
     tracing::info!(event_id = %event.id, total_seats = event.total_seats, categories = event.categories.len(), "event created");
     http::ok(StatusCode::CREATED, &event)
+}
+
+/// `PATCH /api/events/{id}`: every field optional, unknown ones refused. A JSON `null` is the
+/// same as leaving the field out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct UpdateEvent {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    event_date: Option<String>,
+    #[serde(default)]
+    max_seats_per_user: Option<i64>,
+    #[serde(default)]
+    sales_open: Option<bool>,
+    #[serde(default)]
+    categories: Option<Vec<UpdateCategory>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct UpdateCategory {
+    id: String,
+    #[serde(default)]
+    price: Option<i64>,
+    /// The category's new total.
+    #[serde(default)]
+    seats: Option<i64>,
+}
+
+/// Validates everything the body says before touching the table (a `400` changes nothing),
+/// then the store's one conditional write decides.
+async fn update(deps: &Deps, req: &Request, id: &str) -> Result<Response<Body>, Error> {
+    http::admin(deps, req).await?;
+    let body: UpdateEvent = http::json_body(req)?;
+    let now = Timestamp::now();
+    let change = EventChange::validate(
+        ChangeRequest {
+            name: body.name.as_deref(),
+            description: body.description.as_deref(),
+            event_date: body.event_date.as_deref(),
+            max_seats_per_user: body.max_seats_per_user,
+            sales_open: body.sales_open,
+            categories: body.categories.as_ref().map(|cs| {
+                cs.iter().map(|c| CategoryChangeRequest { id: &c.id, price: c.price, seats: c.seats }).collect()
+            }),
+        },
+        now,
+    )?;
+    let event = deps.store.update_event(&event_id(id)?, &change, now).await?;
+    tracing::info!(event_id = %event.id, status = event.status.as_str(), total_seats = event.total_seats, "event changed");
+    http::ok(StatusCode::OK, &event)
 }
 
 async fn list(deps: &Deps, req: &Request) -> Result<Response<Body>, Error> {

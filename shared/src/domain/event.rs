@@ -151,27 +151,9 @@ impl NewEvent {
         currency: Option<&str>,
         now: Timestamp,
     ) -> Result<Self, Error> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
-            return Err(Error::validation(format!("name must be 1 to {NAME_MAX_CHARS} characters")));
-        }
-        if super::has_control_characters(name, false) {
-            return Err(Error::validation("name must not contain control characters"));
-        }
-        if description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX_CHARS) {
-            return Err(Error::validation(format!("description must be at most {DESCRIPTION_MAX_CHARS} characters")));
-        }
-        if description.is_some_and(|d| super::has_control_characters(d, true)) {
-            return Err(Error::validation(
-                "description must not contain control characters other than line breaks and tabs",
-            ));
-        }
-        let date = Timestamp::parse(event_date).ok_or_else(|| {
-            Error::validation("eventDate must be an ISO-8601 timestamp such as 2030-01-29T19:30:00.000Z")
-        })?;
-        if date <= now {
-            return Err(Error::validation("eventDate must be in the future"));
-        }
+        let name = parse_name(name)?;
+        let description = description.map(parse_description).transpose()?;
+        let date = parse_event_date(event_date, now)?;
         let categories = match plan {
             SeatPlan::General { total_seats, price } => {
                 if !(1..=MAX_TOTAL_SEATS).contains(&total_seats) {
@@ -184,14 +166,194 @@ impl NewEvent {
             SeatPlan::Categories(requested) => crate::domain::category::validate(&requested, MAX_TOTAL_SEATS)?,
         };
         Ok(NewEvent {
-            name: name.to_string(),
-            description: description.map(str::to_string),
+            name,
+            description,
             event_date: date,
             max_seats_per_user: parse_max_seats_per_user(max_seats_per_user)?,
             currency: crate::domain::category::parse_currency(currency)?,
             categories,
         })
     }
+}
+
+/// An event's name: trimmed, 1..200 characters, no control characters (at creation and in a
+/// change alike).
+fn parse_name(name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+        return Err(Error::validation(format!("name must be 1 to {NAME_MAX_CHARS} characters")));
+    }
+    if super::has_control_characters(name, false) {
+        return Err(Error::validation("name must not contain control characters"));
+    }
+    Ok(name.to_string())
+}
+
+/// An event's description: at most 5,000 characters; line breaks and tabs are its only control
+/// characters.
+fn parse_description(description: &str) -> Result<String, Error> {
+    if description.chars().count() > DESCRIPTION_MAX_CHARS {
+        return Err(Error::validation(format!("description must be at most {DESCRIPTION_MAX_CHARS} characters")));
+    }
+    if super::has_control_characters(description, true) {
+        return Err(Error::validation(
+            "description must not contain control characters other than line breaks and tabs",
+        ));
+    }
+    Ok(description.to_string())
+}
+
+/// An event's date: ISO-8601, and in the future (a change may not move an event into the past
+/// any more than a creation may start there).
+fn parse_event_date(event_date: &str, now: Timestamp) -> Result<Timestamp, Error> {
+    let date = Timestamp::parse(event_date)
+        .ok_or_else(|| Error::validation("eventDate must be an ISO-8601 timestamp such as 2030-01-29T19:30:00.000Z"))?;
+    if date <= now {
+        return Err(Error::validation("eventDate must be in the future"));
+    }
+    Ok(date)
+}
+
+/// What a client asked to change of one category, before validation.
+pub struct CategoryChangeRequest<'a> {
+    pub id: &'a str,
+    pub price: Option<i64>,
+    pub seats: Option<i64>,
+}
+
+/// A validated change of one category: a new price (for locks taken afterwards) and/or a new
+/// total of seats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryChange {
+    pub id: CategoryId,
+    pub price: Option<i64>,
+    pub seats: Option<i64>,
+}
+
+/// A validated `PATCH /api/events/{id}`: only what the admin named changes. Everything the
+/// body alone can say is checked here; what needs the event (its categories, its total) is
+/// checked by [`EventChange::seat_moves`] against the event as read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub event_date: Option<Timestamp>,
+    pub max_seats_per_user: Option<i64>,
+    /// `Some(false)`: status `SALES_CLOSED`; `Some(true)`: `ON_SALE` again.
+    pub sales_open: Option<bool>,
+    pub categories: Vec<CategoryChange>,
+}
+
+/// The fields a change may carry, as the client sent them.
+pub struct ChangeRequest<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub event_date: Option<&'a str>,
+    pub max_seats_per_user: Option<i64>,
+    pub sales_open: Option<bool>,
+    pub categories: Option<Vec<CategoryChangeRequest<'a>>>,
+}
+
+impl EventChange {
+    /// The creation rules for every field given. A body that changes nothing (`{}`, or a
+    /// category entry with neither `price` nor `seats`) is a `400`: an admin who sends one
+    /// meant something, and a `200` would hide the mistake.
+    pub fn validate(req: ChangeRequest<'_>, now: Timestamp) -> Result<Self, Error> {
+        let mut categories: Vec<CategoryChange> = Vec::new();
+        for c in req.categories.unwrap_or_default() {
+            let id = CategoryId::parse(c.id)?;
+            if categories.iter().any(|seen| seen.id == id) {
+                return Err(Error::validation(format!("category id {id} appears twice")));
+            }
+            if c.price.is_none() && c.seats.is_none() {
+                return Err(Error::validation(format!("category {id}: give its new price, seats or both")));
+            }
+            if c.seats.is_some_and(|s| !(1..=MAX_TOTAL_SEATS).contains(&s)) {
+                return Err(Error::validation(format!(
+                    "a category's seats must be an integer from 1 to {MAX_TOTAL_SEATS}"
+                )));
+            }
+            let price = c.price.map(crate::domain::category::parse_price).transpose()?;
+            categories.push(CategoryChange { id, price, seats: c.seats });
+        }
+        let change = EventChange {
+            name: req.name.map(parse_name).transpose()?,
+            description: req.description.map(parse_description).transpose()?,
+            event_date: req.event_date.map(|d| parse_event_date(d, now)).transpose()?,
+            max_seats_per_user: req.max_seats_per_user.map(parse_max_seats_per_user).transpose()?,
+            sales_open: req.sales_open,
+            categories,
+        };
+        if change == EventChange::default() {
+            return Err(Error::validation("nothing to change: give at least one field"));
+        }
+        Ok(change)
+    }
+
+    /// The seat totals this change moves, against `event` as read: every category it names must
+    /// be the event's (`400` otherwise) and the event's seats together stay within 100,000. A
+    /// category whose new total is its total already moves nothing.
+    pub fn seat_moves(&self, event: &Event) -> Result<Vec<SeatMove>, Error> {
+        let mut moves = Vec::new();
+        let mut total = event.total_seats;
+        for c in &self.categories {
+            let Some(current) = event.category(&c.id) else {
+                return Err(Error::validation(format!("categories: {} names no category of this event", c.id)));
+            };
+            if let Some(to) = c.seats.filter(|to| *to != current.total_seats) {
+                total += to - current.total_seats;
+                moves.push(SeatMove { category: c.id.clone(), from: current.total_seats, to });
+            }
+        }
+        if total > MAX_TOTAL_SEATS {
+            return Err(Error::validation(format!("the categories' seats together must be at most {MAX_TOTAL_SEATS}")));
+        }
+        Ok(moves)
+    }
+}
+
+/// One category's total going from `from` (as read, and pinned by the write's condition) to
+/// `to`. The difference moves `availableSeats` with it: raising adds seats to sell at once,
+/// lowering takes only seats nobody holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatMove {
+    pub category: CategoryId,
+    pub from: i64,
+    pub to: i64,
+}
+
+impl SeatMove {
+    pub fn delta(&self) -> i64 {
+        self.to - self.from
+    }
+}
+
+/// Why a change's one write was refused, from the event as it was then (`None`: no such event):
+/// `Some(the answer)`, or `None` when a total it pinned has moved since it was read (another
+/// admin's change): read again and send it again, which decides afresh.
+pub fn refused_change(event: Option<&Event>, moves: &[SeatMove]) -> Option<Error> {
+    let Some(e) = event else { return Some(Error::NotFound("event")) };
+    if e.status == EventStatus::Cancelled {
+        return Some(Error::EventCancelled);
+    }
+    let current = |m: &SeatMove| e.category(&m.category);
+    if moves.iter().any(|m| current(m).is_none_or(|c| c.total_seats != m.from)) {
+        return None;
+    }
+    for m in moves {
+        let c = current(m)?;
+        let drop = -m.delta();
+        if drop > c.available_seats {
+            let held = c.total_seats - c.available_seats;
+            return Some(Error::SeatsInUse { category: m.category.to_string(), held, requested: m.to });
+        }
+    }
+    let net_drop = -moves.iter().map(SeatMove::delta).sum::<i64>();
+    if net_drop > e.available_seats {
+        let held = e.total_seats - e.available_seats;
+        return Some(Error::SeatsInUse { category: "the event".into(), held, requested: e.total_seats - net_drop });
+    }
+    None
 }
 
 /// Is the event still taking locks at `now`?
@@ -408,6 +570,111 @@ mod tests {
                 .max_seats_per_user,
             1_000
         );
+    }
+
+    fn change(categories: Vec<CategoryChangeRequest<'_>>) -> Result<EventChange, Error> {
+        EventChange::validate(ChangeRequest { categories: Some(categories), ..no_fields() }, now())
+    }
+
+    fn cat(id: &str, price: Option<i64>, seats: Option<i64>) -> CategoryChangeRequest<'_> {
+        CategoryChangeRequest { id, price, seats }
+    }
+
+    fn two_categories() -> Event {
+        let c = |id: &str, total, available| Category {
+            id: CategoryId::parse(id).unwrap(),
+            name: id.into(),
+            price: 100,
+            total_seats: total,
+            available_seats: available,
+        };
+        Event {
+            id: EventId::generate(),
+            name: "Gig".into(),
+            description: None,
+            event_date: Timestamp::parse("2026-07-01T00:00:00Z").unwrap(),
+            status: EventStatus::OnSale,
+            currency: "eur".into(),
+            max_seats_per_user: 20,
+            seated: false,
+            total_seats: 30,
+            available_seats: 22,
+            categories: vec![c("vip", 10, 5), c("std", 20, 17)],
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    #[test]
+    fn a_change_follows_the_creation_rules_and_must_change_something() {
+        assert!(EventChange::validate(no_fields(), now()).is_err(), "{{}} changes nothing");
+        let renamed = ChangeRequest { name: Some(" New "), ..no_fields() };
+        assert_eq!(EventChange::validate(renamed, now()).unwrap().name.as_deref(), Some("New"));
+        for bad in [
+            ChangeRequest { name: Some("a\u{7}b"), ..no_fields() },
+            ChangeRequest { name: Some("  "), ..no_fields() },
+            ChangeRequest { event_date: Some("2026-05-01T00:00:00Z"), ..no_fields() },
+            ChangeRequest { max_seats_per_user: Some(0), ..no_fields() },
+            ChangeRequest { max_seats_per_user: Some(1_001), ..no_fields() },
+        ] {
+            assert!(EventChange::validate(bad, now()).is_err());
+        }
+        assert!(change(vec![cat("vip", Some(-1), None)]).is_err(), "negative price");
+        assert!(change(vec![cat("vip", Some(100_000_001), None)]).is_err(), "price too high");
+        for seats in [0, -1, 100_001] {
+            assert!(change(vec![cat("vip", None, Some(seats))]).is_err(), "{seats} seats");
+        }
+        assert!(change(vec![cat("vip", Some(1), None), cat("vip", None, Some(2))]).is_err(), "twice");
+        assert!(change(vec![cat("vip", None, None)]).is_err(), "a category entry that changes nothing");
+        assert!(change(vec![cat("VIP", Some(1), None)]).is_err(), "not an id");
+        assert!(change(vec![]).is_err(), "an empty list changes nothing");
+    }
+
+    fn no_fields() -> ChangeRequest<'static> {
+        ChangeRequest {
+            name: None,
+            description: None,
+            event_date: None,
+            max_seats_per_user: None,
+            sales_open: None,
+            categories: None,
+        }
+    }
+
+    #[test]
+    fn seat_moves_are_checked_against_the_event_as_read() {
+        let event = two_categories();
+        let moves = change(vec![cat("vip", None, Some(12)), cat("std", Some(5), Some(20))]).unwrap();
+        assert_eq!(
+            moves.seat_moves(&event).unwrap(),
+            vec![SeatMove { category: CategoryId::parse("vip").unwrap(), from: 10, to: 12 }],
+            "an unchanged total moves nothing"
+        );
+        assert_eq!(
+            change(vec![cat("balcony", Some(1), None)]).unwrap().seat_moves(&event).unwrap_err().code(),
+            "VALIDATION_ERROR"
+        );
+        let over = change(vec![cat("std", None, Some(MAX_TOTAL_SEATS - 9))]).unwrap();
+        assert!(over.seat_moves(&event).is_err(), "the event's total stays within 100,000");
+        let exactly = change(vec![cat("std", None, Some(MAX_TOTAL_SEATS - 10))]).unwrap();
+        assert!(exactly.seat_moves(&event).is_ok());
+    }
+
+    #[test]
+    fn a_refused_change_is_explained_by_the_event_as_it_was() {
+        let event = two_categories();
+        let vip = CategoryId::parse("vip").unwrap();
+        let lower = |to| vec![SeatMove { category: vip.clone(), from: 10, to }];
+        assert_eq!(refused_change(None, &lower(6)).unwrap().code(), "NOT_FOUND");
+        let cancelled = Event { status: EventStatus::Cancelled, ..event.clone() };
+        assert_eq!(refused_change(Some(&cancelled), &lower(6)).unwrap().code(), "EVENT_CANCELLED");
+        assert!(matches!(
+            refused_change(Some(&event), &lower(4)),
+            Some(Error::SeatsInUse { held: 5, requested: 4, .. })
+        ));
+        assert_eq!(refused_change(Some(&event), &lower(4)).unwrap().code(), "SEATS_IN_USE");
+        let moved = vec![SeatMove { category: vip, from: 9, to: 4 }];
+        assert!(refused_change(Some(&event), &moved).is_none(), "another admin moved the total: retry");
     }
 
     #[test]

@@ -9,10 +9,11 @@ use rand::Rng;
 use super::expiry::{StaleHold, Unreadable};
 use super::items::{decode_cursor, encode_cursor, from_item, key, n, s, to_item, ts, CategoryItem, EventItem, Item};
 use super::keys;
+use super::write::WriteError;
 use super::{Store, StoreError};
 use crate::domain::booking::{self, BookingStatus};
 use crate::domain::category::CategoryId;
-use crate::domain::event::{seat_use, Event, EventStatus, Inventory, NewEvent};
+use crate::domain::event::{self, seat_use, Event, EventChange, EventStatus, Inventory, NewEvent, SeatMove};
 use crate::domain::ids::{BookingId, EventId, LockId, UserId};
 use crate::domain::lock::{self, LockStatus, Seats};
 use crate::jobs::Budget;
@@ -103,6 +104,10 @@ impl Census {
     }
 }
 
+/// How many times a change is read and written when another admin's change moved a total it
+/// pinned in between. Admins rarely change one event at the same moment; past this, `500`.
+const CHANGE_ATTEMPTS: usize = 5;
+
 /// Seats a hold hands back: whose, of which category, how many.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SeatsBack<'a> {
@@ -155,6 +160,141 @@ impl Store {
             .await
             .map_err(StoreError::sdk)?;
         Ok(item.into())
+    }
+
+    /// An admin's change of an event (`PATCH /api/events/{id}`), as one conditional `UpdateItem`
+    /// carrying every part of it, so it applies whole or not at all and no lock can slip between
+    /// two halves of it.
+    ///
+    /// The event is read first (consistently) only to learn the totals a new `seats` moves from;
+    /// the write pins each of them (`categories.#cN.totalSeats = :fromN`) and moves the
+    /// category's and the event's `totalSeats` and `availableSeats` by the difference, with
+    /// `ADD version 1` (the census must see every write that moves seats). A lowering also
+    /// requires `categories.#cN.availableSeats >= :dropN`: DynamoDB checks it against the
+    /// counter as it is at the write, after every lock before it, so a lock racing the change
+    /// cannot drive a count negative or the category oversold; it only decides which of the
+    /// two is refused (`409 SEATS_IN_USE` for the change, `SEATS_UNAVAILABLE` for the lock). A
+    /// refusal is explained from the event as it was (`ALL_OLD`); a total that moved since the
+    /// read (another admin) means read again and retry. Prices, the limit and the date are
+    /// pinned by every lock, so a lock built from the old ones fails and retries with the new
+    /// ones (`locks.rs`).
+    pub async fn update_event(&self, id: &EventId, change: &EventChange, now: Timestamp) -> Result<Event, Error> {
+        for _ in 0..CHANGE_ATTEMPTS {
+            let Some(item) = self.event_item(id).await? else { return Err(Error::NotFound("event")) };
+            let moves = change.seat_moves(&Event::from(item))?;
+            let request = self.event_change(id, change, &moves, now);
+            match self.update(request).await {
+                Ok(new) => {
+                    let event = Event::from(from_item::<EventItem>(new)?);
+                    // This process's own next lock uses the new terms without a refusal first.
+                    self.learn_terms(event.clone());
+                    return Ok(event);
+                }
+                Err(WriteError::Store(e)) => return Err(e.into()),
+                Err(WriteError::Refused(old)) => {
+                    let old = match old.into_iter().next().flatten() {
+                        Some(item) if !item.is_empty() => Some(Event::from(from_item::<EventItem>(item)?)),
+                        _ => None,
+                    };
+                    if let Some(answer) = event::refused_change(old.as_ref(), &moves) {
+                        return Err(answer);
+                    }
+                    tracing::info!(event_id = %id, "a seat total moved while changing the event; reading it again");
+                }
+            }
+        }
+        Err(Error::internal_message("the event's seat totals kept changing while changing it"))
+    }
+
+    /// The one `UpdateItem` of [`Store::update_event`]: the change, with `moves` against the
+    /// totals it read.
+    fn event_change(
+        &self,
+        id: &EventId,
+        change: &EventChange,
+        moves: &[SeatMove],
+        now: Timestamp,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let mut sets = vec!["updatedAt = :now".to_string()];
+        let mut conditions = vec!["attribute_exists(PK) AND #status <> :cancelled".to_string()];
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(keys::event_pk(id), keys::EVENT_SK)))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":cancelled", s(EventStatus::Cancelled.as_str()))
+            .expression_attribute_values(":now", ts(now));
+        if let Some(name) = &change.name {
+            sets.push("#name = :name".into());
+            request = request.expression_attribute_names("#name", "name").expression_attribute_values(":name", s(name));
+        }
+        if let Some(description) = &change.description {
+            sets.push("#description = :description".into());
+            request = request
+                .expression_attribute_names("#description", "description")
+                .expression_attribute_values(":description", s(description));
+        }
+        if let Some(date) = change.event_date {
+            // The list sorts on the date: it moves with it, in the same write.
+            sets.push("eventDate = :date, listSort = :listSort".into());
+            request = request
+                .expression_attribute_values(":date", ts(date))
+                .expression_attribute_values(":listSort", s(keys::event_list_sort(date, id)));
+        }
+        if let Some(max) = change.max_seats_per_user {
+            sets.push("maxSeatsPerUser = :max".into());
+            request = request.expression_attribute_values(":max", n(max));
+        }
+        if let Some(open) = change.sales_open {
+            let status = if open { EventStatus::OnSale } else { EventStatus::SalesClosed };
+            sets.push("#status = :status".into());
+            request = request.expression_attribute_values(":status", s(status.as_str()));
+        }
+        for (i, c) in change.categories.iter().enumerate() {
+            let seat_move = moves.iter().find(|m| m.category == c.id);
+            if c.price.is_none() && seat_move.is_none() {
+                // Its total asked for is its total already: nothing to write, and DynamoDB
+                // refuses a name the expressions do not use.
+                continue;
+            }
+            request = request.expression_attribute_names(format!("#c{i}"), c.id.as_str());
+            if let Some(price) = c.price {
+                sets.push(format!("categories.#c{i}.price = :price{i}"));
+                request = request.expression_attribute_values(format!(":price{i}"), n(price));
+            }
+            let Some(m) = seat_move else { continue };
+            sets.push(format!(
+                "categories.#c{i}.totalSeats = :to{i}, \
+                 categories.#c{i}.availableSeats = categories.#c{i}.availableSeats + :delta{i}"
+            ));
+            conditions.push(format!("categories.#c{i}.totalSeats = :from{i}"));
+            request = request
+                .expression_attribute_values(format!(":to{i}"), n(m.to))
+                .expression_attribute_values(format!(":from{i}"), n(m.from))
+                .expression_attribute_values(format!(":delta{i}"), n(m.delta()));
+            if m.delta() < 0 {
+                conditions.push(format!("categories.#c{i}.availableSeats >= :drop{i}"));
+                request = request.expression_attribute_values(format!(":drop{i}"), n(-m.delta()));
+            }
+        }
+        let mut adds = "";
+        if !moves.is_empty() {
+            let delta: i64 = moves.iter().map(SeatMove::delta).sum();
+            sets.push("totalSeats = totalSeats + :delta, availableSeats = availableSeats + :delta".into());
+            adds = " ADD #version :one";
+            request = request
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":delta", n(delta))
+                .expression_attribute_values(":one", n(1));
+            if delta < 0 {
+                conditions.push("availableSeats >= :netDrop".into());
+                request = request.expression_attribute_values(":netDrop", n(-delta));
+            }
+        }
+        request
+            .update_expression(format!("SET {}{adds}", sets.join(", ")))
+            .condition_expression(conditions.join(" AND "))
     }
 
     pub async fn get_event(&self, id: &EventId) -> Result<Option<Event>, Error> {

@@ -66,3 +66,13 @@ async fn a_cancel_racing_a_payment_never_leaves_a_paid_booking_unrefunded() {
 async fn categories_have_their_own_prices_and_seats() {
     scenarios::categories(&Harness::new().await.api()).await;
 }
+
+#[tokio::test]
+async fn an_admin_changes_an_event_in_one_conditional_write() {
+    scenarios::update_event(&Harness::new().await.api()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lowering_seats_while_locks_pour_in_never_oversells_or_goes_negative() {
+    scenarios::lower_while_locking(&Harness::new().await.api(), 100).await;
+}
