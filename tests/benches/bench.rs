@@ -623,7 +623,10 @@ async fn cancellation(out: &mut Out, holds: usize) {
                 };
                 if i % 3 == 2 {
                     let reference = PaymentReference::parse("bench").expect("reference");
-                    store.pay(&HoldRef::parse_booking_id(booking.id.as_str()).expect("id"), &caller, &reference, now).await.expect("pay");
+                    store
+                        .pay(&HoldRef::parse_booking_id(booking.id.as_str()).expect("id"), &caller, &reference, now)
+                        .await
+                        .expect("pay");
                 }
             }
         }
@@ -649,7 +652,9 @@ async fn cancellation(out: &mut Out, holds: usize) {
     let took = started.elapsed();
     let inv = api.inventory(&admin, &event_id).await;
     assert_eq!(Api::assert_invariant(&inv), holds as i64, "every seat back: {inv}");
-    out.line(format!("\n### g. Cancelling an event of {holds} holds (a third each ACTIVE, PAYMENT_PENDING, CONFIRMED)\n"));
+    out.line(format!(
+        "\n### g. Cancelling an event of {holds} holds (a third each ACTIVE, PAYMENT_PENDING, CONFIRMED)\n"
+    ));
     out.line("| holds | runs of booking-expiry | wall s | holds/s | locks released | bookings cancelled | refunded |");
     out.line("|---:|---:|---:|---:|---:|---:|---:|");
     out.line(format!(

@@ -82,5 +82,16 @@ pub async fn per_operation() -> Vec<Row> {
     let report = jobs.run("lock-expiry").await;
     assert_eq!(report["locksExpired"], 1, "{report}");
     count("lock-expiry run expiring 1 lock", &Reply::of(200, report));
+
+    // The admin's writes: each reads the caller's stored role first (admin routes check it at
+    // request time).
+    let path = format!("/api/events/{event_id}");
+    let patch = api.send("PATCH", &path, json!({"categories": [{"id": "general", "seats": 8}]}), Some(&admin)).await;
+    count("change an event (PATCH: raise seats)", &patch);
+    let cancel_event = api.post(&format!("{path}/cancel"), json!({}), Some(&admin)).await;
+    count("cancel an event", &cancel_event);
+    let report = jobs.run("booking-expiry").await;
+    assert_eq!(report["locksReleased"], 1, "{report}");
+    count("booking-expiry run handing back the 1 live hold of a cancelled event", &Reply::of(200, report));
     rows
 }

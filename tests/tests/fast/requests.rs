@@ -23,6 +23,18 @@ async fn each_lock_confirm_and_pay_is_one_dynamodb_request() {
         ("release", 200, "1 GetItem, 1 TransactWriteItems"),
         // Four index buckets queried, then one transaction per stale hold.
         ("lock-expiry run expiring 1 lock", 200, "4 Query, 1 TransactWriteItems"),
+        // The admin's role (read at request time), the event as it is (to pin what changes), one
+        // conditional write.
+        ("change an event (PATCH: raise seats)", 200, "2 GetItem, 1 UpdateItem"),
+        // The role, one transaction (status + the cancellation list), the event to answer with.
+        ("cancel an event", 200, "2 GetItem, 1 TransactWriteItems"),
+        // Four booking buckets, the cancellation list, the event's live holds twice (the second
+        // pass finds none), one transaction for the hold, and the list entry deleted.
+        (
+            "booking-expiry run handing back the 1 live hold of a cancelled event",
+            200,
+            "1 DeleteItem, 7 Query, 1 TransactWriteItems",
+        ),
     ];
     let seen: Vec<_> = rows.iter().map(|r| (r.operation, r.status, r.requests_text())).collect();
     let wanted: Vec<_> = expected.iter().map(|(o, s, r)| (*o, *s, r.to_string())).collect();
