@@ -250,6 +250,8 @@ pub async fn hostile(api: &Api, db: &Operator<'_>, signing_key: &[u8]) {
     assert_eq!(Snapshot::take(api, db, &w).await, before, "numbers changed something");
     changes(api, &w).await;
     assert_eq!(Snapshot::take(api, db, &w).await, before, "refused event changes changed something");
+    cancellations(api, &w).await;
+    assert_eq!(Snapshot::take(api, db, &w).await, before, "refused cancellations changed something");
     bodies(api, &w).await;
     assert_eq!(Snapshot::take(api, db, &w).await, before, "bodies changed something");
     ids(api, &w).await;
@@ -471,6 +473,22 @@ pub async fn changes(api: &Api, w: &World) {
     // with other changes in the same body.
     for body in [seats("2"), format!(r#"{{"name":"Shrunk","salesOpen":false,{}"#, &seats("1")[1..])] {
         refused(&format!("PATCH {body}"), &patch(&w.admin, body.clone()).await, 409, "SEATS_IN_USE");
+    }
+}
+
+/// `POST /api/events/{id}/cancel` refused: a user who is no admin, a body with fields or of the
+/// wrong shape, an id that names nothing. The event stays on sale.
+pub async fn cancellations(api: &Api, w: &World) {
+    let path = format!("/api/events/{}/cancel", w.event_id);
+    refused("cancel as a user", &raw_post(api, &path, &w.bob.0, "{}").await, 403, "FORBIDDEN");
+    for (body, code) in
+        [(r#"{"reason":"rain"}"#, "VALIDATION_ERROR"), ("[]", "VALIDATION_ERROR"), ("{", "INVALID_JSON")]
+    {
+        refused(&format!("cancel with {body}"), &raw_post(api, &path, &w.admin, body).await, 400, code);
+    }
+    for id in ["nope", "01KFZ6Y3J8W7D9Q5X2M4N1R0TA", "%00"] {
+        let r = raw_post(api, &format!("/api/events/{id}/cancel"), &w.admin, "{}").await;
+        refused(&format!("cancel of {id}"), &r, 404, "NOT_FOUND");
     }
 }
 
