@@ -524,8 +524,8 @@ async fn inventory_loop(api: &Api, admin: &str, events: &[String], done: &Atomic
     reads
 }
 
-/// One admin changing the events while the clients buy, until `done`: raises and lowers the
-/// first category's seats by 10, tries to lower it below the seats it has held (one fewer than
+/// One admin changing the events while the clients buy, until `done`: raises the first
+/// category's seats by 10 and lowers them by up to 10 available ones, tries to lower it below the seats it has held (one fewer than
 /// held: `409 SEATS_IN_USE` unless seats came back in between), and closes the sales for a
 /// moment and reopens them. Every answer must be 200 or `SEATS_IN_USE` and show no negative
 /// count. Outcome counts, and any answer the contract does not allow.
@@ -542,7 +542,10 @@ async fn admin_loop(api: &Api, admin: &str, events: &[String], done: &AtomicBool
             let change = |seats: i64| json!({"categories": [{"id": CATEGORIES[0], "seats": seats}]});
             let (body, ok) = match round % 4 {
                 0 => (change(total + 10), "admin.seats_raised"),
-                1 => (change((total - 10).max(1)), "admin.seats_lowered"),
+                // By up to 10 of the seats available when read: refused only if locks took
+                // them in between.
+                1 if available > 0 => (change(total - available.min(10)), "admin.seats_lowered"),
+                1 => continue,
                 2 if total - available > 1 => (change(total - available - 1), "admin.seats_lowered_below_held"),
                 2 => continue,
                 _ => (json!({"salesOpen": false}), "admin.sales_closed"),
