@@ -3,6 +3,9 @@
 //! run in loops through their real Lambda handlers, with short timers so expiry races the
 //! clients. Then the traffic stops, the timers pass, each job runs once more, and the end state
 //! is checked against what every client was told ([`run`] asserts; [`RaceReport`] counts).
+//! Each event has two categories and clients lock either; meanwhile one admin raises and lowers
+//! the first category's seats (lowerings below what is held are refused `SEATS_IN_USE`) and
+//! closes and reopens the sales (locks in between are refused `SALES_CLOSED`).
 //!
 //! - Clients are tokio tasks, one per client, each with its own user. Tokens are minted with the
 //!   harness's real `Tokens` (the `TEST_SECRET` key): the locks and bookings handlers need only a
@@ -123,6 +126,11 @@ impl RaceReport {
             "cancel.paid_ok",
             "jobs.locks_expired",
             "jobs.bookings_expired",
+            "lock.refused_sales_closed",
+            "admin.seats_raised",
+            "admin.seats_lowered",
+            "admin.sales_closed",
+            "admin.sales_reopened",
         ];
         let missing: Vec<_> = needed.iter().filter(|k| self.count(k) == 0).collect();
         assert!(missing.is_empty(), "never happened: {missing:?}; counts: {:#?}", self.counts);
@@ -184,6 +192,9 @@ impl Rng {
         self.below(100) < percent
     }
 }
+
+/// The categories of every race event; the admin changes the first one's seats.
+const CATEGORIES: [&str; 2] = ["front", "back"];
 
 /// What a client means to do with a lock it got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,7 +322,9 @@ async fn client(ctx: Arc<Ctx>, n: usize, token: String, event_id: String) -> Cli
     for round in 0..ctx.config.rounds {
         ctx.think(&mut rng).await;
         let seats = 1 + rng.below(ctx.config.max_seats_per_lock as u64) as i64;
-        let body = json!({"eventId": event_id, "seats": seats, "idempotencyKey": format!("race-{round}")});
+        let category = CATEGORIES[rng.below(2) as usize];
+        let key = format!("race-{round}");
+        let body = json!({"eventId": event_id, "categoryId": category, "seats": seats, "idempotencyKey": key});
         let replies = if rng.chance(10) {
             // The same request twice at once (a client retrying before the first answer).
             log.bump("lock.concurrent_pairs");
@@ -330,12 +343,17 @@ async fn client(ctx: Arc<Ctx>, n: usize, token: String, event_id: String) -> Cli
                 (201, _) => log.bump("lock.created"),
                 (200, _) => log.bump("lock.replayed"),
                 (409, "SEATS_UNAVAILABLE") => log.bump("lock.refused_seats"),
+                // The admin closed the sales for a moment.
+                (409, "SALES_CLOSED") => log.bump("lock.refused_sales_closed"),
                 _ => log.odd("lock", r),
             }
             if r.status == 200 || r.status == 201 {
                 given.push(r);
                 // A replay answers the lock as it is now, which need not be ACTIVE any more.
-                if r.data()["seats"] != seats || (r.status == 201 && r.data()["status"] != "ACTIVE") {
+                if r.data()["seats"] != seats
+                    || r.data()["categoryId"] != category
+                    || (r.status == 201 && r.data()["status"] != "ACTIVE")
+                {
                     log.odd("lock answer", r);
                 }
             }
@@ -506,6 +524,60 @@ async fn inventory_loop(api: &Api, admin: &str, events: &[String], done: &Atomic
     reads
 }
 
+/// One admin changing the events while the clients buy, until `done`: raises the first
+/// category's seats by 10 and lowers them by up to 10 available ones, tries to lower it below the seats it has held (one fewer than
+/// held: `409 SEATS_IN_USE` unless seats came back in between), and closes the sales for a
+/// moment and reopens them. Every answer must be 200 or `SEATS_IN_USE` and show no negative
+/// count. Outcome counts, and any answer the contract does not allow.
+async fn admin_loop(api: &Api, admin: &str, events: &[String], done: &AtomicBool) -> ClientLog {
+    let mut log = ClientLog::default();
+    let mut round = 0u64;
+    while round < 4 || !done.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        for event_id in events {
+            let event = api.get(&format!("/api/events/{event_id}"), None).await;
+            let front = &event.data()["categories"][0];
+            let (total, available) =
+                (front["totalSeats"].as_i64().unwrap_or(0), front["availableSeats"].as_i64().unwrap_or(0));
+            let change = |seats: i64| json!({"categories": [{"id": CATEGORIES[0], "seats": seats}]});
+            let (body, ok) = match round % 4 {
+                0 => (change(total + 10), "admin.seats_raised"),
+                // By up to 10 of the seats available when read: refused only if locks took
+                // them in between.
+                1 if available > 0 => (change(total - available.min(10)), "admin.seats_lowered"),
+                1 => continue,
+                2 if total - available > 1 => (change(total - available - 1), "admin.seats_lowered_below_held"),
+                2 => continue,
+                _ => (json!({"salesOpen": false}), "admin.sales_closed"),
+            };
+            let r = api.send("PATCH", &format!("/api/events/{event_id}"), body, Some(admin)).await;
+            match (r.status, r.code()) {
+                (200, _) => log.bump(ok),
+                (409, "SEATS_IN_USE") => log.bump("admin.lower_refused_seats_in_use"),
+                _ => log.odd("admin change", &r),
+            }
+            if r.status == 200 {
+                let counts = std::iter::once(r.data()).chain(r.data()["categories"].as_array().into_iter().flatten());
+                if counts.clone().any(|c| c["availableSeats"].as_i64().is_none_or(|n| n < 0)) {
+                    log.odd("a negative count", &r);
+                }
+            }
+            if round % 4 == 3 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let r = api
+                    .send("PATCH", &format!("/api/events/{event_id}"), json!({"salesOpen": true}), Some(admin))
+                    .await;
+                match r.status {
+                    200 if r.data()["status"] == "ON_SALE" => log.bump("admin.sales_reopened"),
+                    _ => log.odd("reopen", &r),
+                }
+            }
+        }
+        round += 1;
+    }
+    log
+}
+
 fn sum(reports: &[Value], key: &str) -> u64 {
     reports.iter().map(|r| r[key].as_u64().unwrap_or_else(|| panic!("{key} in {r}"))).sum()
 }
@@ -572,8 +644,14 @@ async fn race_world(config: &RaceConfig) -> RaceWorld {
     // A registered admin: admin routes check the role stored on the user.
     let admin = api.admin().await;
     let mut events = Vec::new();
+    // Two categories of (about) half the seats each; clients lock either.
+    let first = (config.seats + 1) / 2;
     for _ in 0..config.events {
-        events.push(api.event(&admin, config.seats).await);
+        let categories = json!({"categories": [
+            {"id": CATEGORIES[0], "name": "A", "price": 5000, "seats": first},
+            {"id": CATEGORIES[1], "name": "B", "price": 2500, "seats": config.seats - first}
+        ]});
+        events.push(api.event_with(&admin, categories).await);
     }
     let ctx = Arc::new(Ctx {
         api: h.api(),
@@ -594,8 +672,9 @@ struct Traffic {
     inventory_reads: u64,
 }
 
-/// Every client at once, while the three jobs run in loops and an admin reads the inventory,
-/// until the last client is done.
+/// Every client at once, while the three jobs run in loops, an admin reads the inventory and
+/// another changes the events (seats up and down, sales closed and reopened), until the last
+/// client is done.
 async fn traffic_with_the_jobs_looping(w: &RaceWorld, config: &RaceConfig) -> Traffic {
     let handles: Vec<_> = (0..config.clients)
         .map(|n| {
@@ -612,13 +691,15 @@ async fn traffic_with_the_jobs_looping(w: &RaceWorld, config: &RaceConfig) -> Tr
         done.store(true, Ordering::SeqCst);
         logs
     };
-    let (logs, lock_runs, booking_runs, recovery_runs, inventory_reads) = tokio::join!(
+    let (mut logs, lock_runs, booking_runs, recovery_runs, inventory_reads, admin) = tokio::join!(
         traffic,
         job_loop(&w.jobs, "lock-expiry", config.job_pause, &done),
         job_loop(&w.jobs, "booking-expiry", config.job_pause, &done),
         job_loop(&w.jobs, "recovery", config.recovery_pause, &done),
         inventory_loop(&w.api, &w.admin, &w.events, &done),
+        admin_loop(&w.api, &w.admin, &w.events, &done),
     );
+    logs.push(admin);
     Traffic { logs, lock_runs, booking_runs, recovery_runs, inventory_reads }
 }
 

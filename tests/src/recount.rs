@@ -1,7 +1,7 @@
 //! An event's seats recounted from the items themselves, read straight from DynamoDB (raw
 //! attribute maps, strongly consistent, no index), independently of the store's own census and
 //! of the inventory endpoint, so the tests can check one against the other.
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
@@ -26,6 +26,8 @@ fn number(item: &Item, name: &str) -> i64 {
 pub struct HoldRow {
     pub lock_id: String,
     pub user_id: String,
+    /// `general` for holds from before categories.
+    pub category_id: String,
     pub seats: i64,
     pub lock_status: String,
     pub booking_status: Option<String>,
@@ -63,6 +65,16 @@ pub struct Ends {
     pub expired_seats: i64,
 }
 
+/// One category's counters on the event item, and its holds' seats by use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CategoryRecount {
+    pub total: i64,
+    pub available: i64,
+    pub locked: i64,
+    pub pending: i64,
+    pub sold: i64,
+}
+
 /// The event item's counters and every hold of the event.
 #[derive(Debug, Clone)]
 pub struct Recount {
@@ -73,6 +85,8 @@ pub struct Recount {
     pub locked: i64,
     pub pending: i64,
     pub sold: i64,
+    /// By category id: the invariant holds for each as for the event.
+    pub categories: BTreeMap<String, CategoryRecount>,
     pub holds: Vec<HoldRow>,
 }
 
@@ -98,8 +112,21 @@ impl Recount {
             locked: 0,
             pending: 0,
             sold: 0,
+            categories: BTreeMap::new(),
             holds: Vec::new(),
         };
+        let categories = event.get("categories").and_then(|c| c.as_m().ok()).cloned().unwrap_or_default();
+        for (id, category) in categories {
+            let category = category.as_m().unwrap_or_else(|_| panic!("category {id} of {event_id}"));
+            recount.categories.insert(
+                id,
+                CategoryRecount {
+                    total: number(category, "totalSeats"),
+                    available: number(category, "availableSeats"),
+                    ..CategoryRecount::default()
+                },
+            );
+        }
         let mut start = None;
         loop {
             let page = client
@@ -120,16 +147,18 @@ impl Recount {
                 let row = HoldRow {
                     lock_id: text(item, "lockId").expect("lockId"),
                     user_id: text(item, "userId").expect("userId"),
+                    category_id: text(item, "categoryId").unwrap_or_else(|| "general".into()),
                     seats: number(item, "seats"),
                     lock_status: text(item, "lockStatus").expect("lockStatus"),
                     booking_status: text(item, "bookingStatus"),
                 };
+                let category = recount.categories.entry(row.category_id.clone()).or_default();
                 match row.seat_use() {
-                    "locked" => recount.locked += row.seats,
-                    "pending" => recount.pending += row.seats,
-                    "sold" => recount.sold += row.seats,
-                    _ => {}
-                }
+                    "locked" => (recount.locked += row.seats, category.locked += row.seats),
+                    "pending" => (recount.pending += row.seats, category.pending += row.seats),
+                    "sold" => (recount.sold += row.seats, category.sold += row.seats),
+                    _ => ((), ()),
+                };
                 recount.holds.push(row);
             }
             start = page.last_evaluated_key;
@@ -162,6 +191,24 @@ impl Recount {
              sold {sold}, total {total})",
             self.event_id
         );
+        for (id, c) in &self.categories {
+            assert!(
+                c.available >= 0 && c.sold <= c.total,
+                "category {id} of {}: available {} or sold {} of {}",
+                self.event_id,
+                c.available,
+                c.sold,
+                c.total
+            );
+            assert_eq!(
+                c.total,
+                c.available + c.locked + c.pending + c.sold,
+                "category {id} of {}: its counters do not match its holds: {c:?}",
+                self.event_id
+            );
+        }
+        let sum = |f: fn(&CategoryRecount) -> i64| self.categories.values().map(f).sum::<i64>();
+        assert_eq!((sum(|c| c.total), sum(|c| c.available)), (total, available), "the categories add up to the event");
     }
 
     /// The inventory endpoint's answer says what the items say.
@@ -174,6 +221,17 @@ impl Recount {
             "inventory of {} differs from the recount of its items",
             self.event_id
         );
+        for c in inventory["categories"].as_array().unwrap_or_else(|| panic!("categories in {inventory}")) {
+            let id = c["id"].as_str().expect("a category id");
+            let got = |k: &str| c[k].as_i64().unwrap_or_else(|| panic!("{k} in {c}"));
+            let mine = self.categories.get(id).copied().unwrap_or_default();
+            assert_eq!(
+                (got("totalSeats"), got("availableSeats"), got("lockedSeats"), got("pendingSeats"), got("soldSeats")),
+                (mine.total, mine.available, mine.locked, mine.pending, mine.sold),
+                "inventory of category {id} of {} differs from the recount of its items",
+                self.event_id
+            );
+        }
     }
 
     /// Where the holds ended, tallied: the seats of CONFIRMED bookings, and the locks and

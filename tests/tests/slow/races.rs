@@ -1,7 +1,9 @@
 //! Races at scale (`tests/src/race.rs`): 1,000 concurrent clients on one event, in-process
 //! through the real handlers, with the three jobs running in loops through their real Lambda
 //! handlers and short timers, so locks, confirms, pays, cancels, releases, replays and expiries
-//! all race each other. `race::run` checks the end state against every answer the clients got.
+//! all race each other, over two categories, while an admin raises and lowers seats and closes
+//! and reopens the sales. `race::run` checks the end state, per event and per category, against
+//! every answer the clients got.
 use booking_tests::race::{self, RaceConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
