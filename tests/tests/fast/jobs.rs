@@ -272,11 +272,12 @@ async fn confirm_racing_lock_expiry_has_one_winner_per_lock() {
     assert_eq!((inv["pendingSeats"].as_i64(), inv["lockedSeats"].as_i64()), (Some(pending), Some(0)));
 }
 
-/// One client of the live traffic: 12 to 40 rounds (within the 400 seats) of a lock that is
-/// then released, confirmed, paid or cancelled, going on until recovery has run at least three
-/// times during the traffic, however fast or slow this machine is.
+/// One client of the live traffic: 12 to 250 rounds (within the event's seats: at most about 500
+/// of them held by one client) of a lock that is then released, confirmed, paid or cancelled,
+/// going on until recovery has run at least three times during the traffic, however fast or
+/// slow this machine is (a run recounts a busy event for up to `BUSY_EVENT_PATIENCE`).
 async fn live_client(api: &Api, u: usize, token: &str, event_id: &str, runs: &std::sync::atomic::AtomicUsize) {
-    for i in (0..40).take_while(|i| *i < 12 || runs.load(Ordering::SeqCst) < 3) {
+    for i in (0..250).take_while(|i| *i < 12 || runs.load(Ordering::SeqCst) < 3) {
         let lock = api.lock(token, event_id, 1 + (i % 3), &format!("live-{u}-{i}")).await;
         lock.expect(201);
         let lock_id = id(lock.data());
@@ -323,8 +324,8 @@ async fn recovery_during_live_traffic_repairs_nothing() {
     let api = h.api();
     let admin = api.admin().await;
     let users: Vec<_> = join_all((0..8).map(|_| api.new_user())).await;
-    // Each user may end up holding many of the 400 seats: the limit is not what is tested.
-    let event_id = api.event_with(&admin, json!({"totalSeats": 400, "maxSeatsPerUser": 1000})).await;
+    // Each user may end up holding hundreds of the seats: the limit is not what is tested.
+    let event_id = api.event_with(&admin, json!({"totalSeats": 5000, "maxSeatsPerUser": 1000})).await;
     let done = std::sync::atomic::AtomicBool::new(false);
     let runs = std::sync::atomic::AtomicUsize::new(0);
     let traffic = async {
