@@ -675,7 +675,9 @@ async fn history(out: &mut Out, history: usize, live: usize, runs: usize) {
     let user = UserId::generate();
     let mut events = Vec::new();
     for finished in [0, history] {
-        let event = operator::event_id(&api.event(&admin, (live as i64).max(1) * 2).await);
+        // One user holds every live hold here: the per-user limit is not what is measured.
+        let seats = json!({"totalSeats": (live as i64).max(1) * 2, "maxSeatsPerUser": 1000});
+        let event = operator::event_id(&api.event_with(&admin, seats).await);
         let locks = (0..live).map(|i| {
             let req = NewLock {
                 event_id: event.clone(),
