@@ -153,7 +153,20 @@ impl Operator<'_> {
     /// hand edit might leave it. Returns its sort key.
     pub async fn write_broken_stale_item(&self, event_id: &str, lock_id: &str) -> String {
         let at = HoldRef::parse_lock_id(lock_id).expect("a lock id");
+        let bucket = s(ExpiryKind::Lock.bucket_for(&at.hash));
+        self.write_broken_hold(event_id, ago(3600), |_| ("lockExpiryBucket", bucket)).await
+    }
+
+    /// A hold item with `seats` as text, which no code can read, expiring at `expires_at`, plus
+    /// the one attribute `listed` gives it (from its sort key) that puts it in an index. Its SK.
+    async fn write_broken_hold(
+        &self,
+        event_id: &str,
+        expires_at: String,
+        listed: impl FnOnce(&str) -> (&'static str, AttributeValue),
+    ) -> String {
         let sk = format!("HOLD#broken-{}", ulid::Ulid::new());
+        let (index_attribute, index_value) = listed(&sk);
         self.client
             .put_item()
             .table_name(self.table)
@@ -164,11 +177,11 @@ impl Operator<'_> {
             .item("eventId", s(event_id))
             .item("seats", s("two"))
             .item("lockStatus", s("ACTIVE"))
-            .item("expiresAt", s(ago(3600)))
-            .item("lockExpiryBucket", s(ExpiryKind::Lock.bucket_for(&at.hash)))
+            .item("expiresAt", s(expires_at))
+            .item(index_attribute, index_value)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("write broken item: {e:?}"));
+            .unwrap_or_else(|e| panic!("write broken hold {sk}: {e:?}"));
         sk
     }
 
@@ -326,22 +339,6 @@ impl Operator<'_> {
     /// no code can read: `seats` is text, as a careless hand edit might leave it. Returns its
     /// sort key.
     pub async fn write_broken_live_hold(&self, event_id: &str) -> String {
-        let sk = format!("HOLD#broken-{}", ulid::Ulid::new());
-        self.client
-            .put_item()
-            .table_name(self.table)
-            .item("PK", s(keys::event_pk(&self::event_id(event_id))))
-            .item("SK", s(sk.clone()))
-            .item("entity", s("HOLD"))
-            .item("lockId", s("lk_broken"))
-            .item("eventId", s(event_id))
-            .item("seats", s("two"))
-            .item("lockStatus", s("ACTIVE"))
-            .item("expiresAt", s(ahead(3600)))
-            .item(keys::LIVE_SORT, s(sk.clone()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("write broken live hold: {e:?}"));
-        sk
+        self.write_broken_hold(event_id, ahead(3600), |sk| (keys::LIVE_SORT, s(sk))).await
     }
 }

@@ -48,6 +48,12 @@ impl fmt::Display for CategoryId {
     }
 }
 
+/// The category a stored hold takes seats of: the one it records, or `general` for a hold
+/// written before categories existed.
+pub fn of_hold(stored: Option<&CategoryId>) -> CategoryId {
+    stored.cloned().unwrap_or_else(CategoryId::general)
+}
+
 /// A category as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

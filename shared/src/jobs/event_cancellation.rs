@@ -14,7 +14,7 @@ use super::{Budget, Report, CONCURRENCY};
 use crate::domain::booking::BookingStatus;
 use crate::domain::ids::EventId;
 use crate::error::chain;
-use crate::store::cancellations::LiveHold;
+use crate::store::events::LiveHold;
 use crate::store::expiry::Outcome;
 use crate::store::{Store, StoreError};
 use crate::time::Timestamp;

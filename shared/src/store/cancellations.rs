@@ -6,17 +6,16 @@
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::events::SeatsBack;
+use super::events::{LiveHold, SeatsBack};
 use super::expiry::{Outcome, Unreadable};
 use super::items::{from_item, key, n, s, to_item, ts, EventItem, Item};
 use super::keys;
 use super::write::WriteError;
 use super::{Store, StoreError};
 use crate::domain::booking::BookingStatus;
-use crate::domain::category::CategoryId;
 use crate::domain::event::{Event, EventStatus};
-use crate::domain::ids::{BookingId, EventId, HoldRef, LockId, UserId};
-use crate::domain::lock::{self, LockStatus, Seats};
+use crate::domain::ids::EventId;
+use crate::domain::lock::{self, LockStatus};
 use crate::time::Timestamp;
 use crate::Error;
 
@@ -33,29 +32,6 @@ struct ListedItem {
     entity: String,
     event_id: EventId,
     cancelled_at: Timestamp,
-}
-
-/// A hold that still holds seats, as the cancellation reads it from LiveHoldsIndex.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LiveHold {
-    pub lock_id: LockId,
-    pub user_id: UserId,
-    #[serde(default)]
-    pub booking_id: Option<BookingId>,
-    #[serde(default)]
-    pub category_id: Option<CategoryId>,
-    pub seats: Seats,
-    pub lock_status: LockStatus,
-    #[serde(default)]
-    pub booking_status: Option<BookingStatus>,
-}
-
-/// One page of an event's live holds.
-pub struct LivePage {
-    pub holds: Vec<LiveHold>,
-    pub unreadable: Vec<Unreadable>,
-    pub next: Option<Item>,
 }
 
 impl Store {
@@ -130,31 +106,6 @@ impl Store {
         Ok((ids, page.last_evaluated_key))
     }
 
-    /// One page of the event's live holds (LiveHoldsIndex, read consistently).
-    pub async fn live_holds_page(&self, event_id: &EventId, start: Option<Item>) -> Result<LivePage, StoreError> {
-        let page = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .index_name(keys::LIVE_HOLDS_INDEX)
-            .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", s(keys::event_pk(event_id)))
-            .projection_expression("PK, SK, lockId, userId, bookingId, categoryId, seats, lockStatus, bookingStatus")
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        let (mut holds, mut unreadable) = (Vec::new(), Vec::new());
-        for item in page.items() {
-            match from_item::<LiveHold>(item.clone()) {
-                Ok(hold) => holds.push(hold),
-                Err(e) => unreadable.push(Unreadable::of(item, crate::error::chain(&e))),
-            }
-        }
-        Ok(LivePage { holds, unreadable, next: page.last_evaluated_key })
-    }
-
     /// Hands one live hold of a cancelled event back, in one transaction: an ACTIVE lock becomes
     /// RELEASED, a PAYMENT_PENDING booking CANCELLED, a CONFIRMED booking CANCELLED and refunded
     /// (`refundedAt`: with the `dev` provider the refund is complete at once); the hold is marked
@@ -167,10 +118,7 @@ impl Store {
         hold: &LiveHold,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
-        let target = HoldRef::parse_lock_id(hold.lock_id.as_str())
-            .filter(|r| &r.event_id == event_id)
-            .ok_or_else(|| StoreError::Invalid(format!("malformed lock id {:?}", hold.lock_id)))?;
-        let update = self.hold_transition(&target);
+        let update = self.hold_transition(&hold.hold_ref(event_id)?);
         let update = match hold.booking_status {
             None if hold.lock_status == LockStatus::Active => update
                 .update_expression(
@@ -199,7 +147,7 @@ impl Store {
         .expression_attribute_values(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
         .expression_attribute_values(":seats", n(hold.seats.get()))
         .build()?;
-        let category = hold.category_id.clone().unwrap_or_else(CategoryId::general);
+        let category = hold.category();
         let back = SeatsBack { category: &category, user_id: &hold.user_id, seats: hold.seats };
         let mut writes = vec![TransactWriteItem::builder().update(update).build()];
         writes.extend(self.return_seats(event_id, &back, now)?);

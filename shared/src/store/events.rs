@@ -14,27 +14,52 @@ use super::{Store, StoreError};
 use crate::domain::booking::{self, BookingStatus};
 use crate::domain::category::CategoryId;
 use crate::domain::event::{self, seat_use, Event, EventChange, EventStatus, Inventory, NewEvent, SeatMove};
-use crate::domain::ids::{BookingId, EventId, LockId, UserId};
+use crate::domain::ids::{BookingId, EventId, HoldRef, LockId, UserId};
 use crate::domain::lock::{self, LockStatus, Seats};
 use crate::jobs::Budget;
 use crate::time::Timestamp;
 use crate::Error;
 
-/// What a census reads of each hold: all of it projected into LiveHoldsIndex, so the query
-/// never fetches from the table.
-#[derive(serde::Deserialize)]
+/// A hold that still holds seats, as LiveHoldsIndex lists it: what the census counts and the
+/// cancellation job hands back. All of it is projected into the index, so the query never
+/// fetches from the table.
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct HoldSeats {
-    lock_id: LockId,
-    user_id: UserId,
-    booking_id: Option<BookingId>,
+pub struct LiveHold {
+    pub lock_id: LockId,
+    pub user_id: UserId,
     #[serde(default)]
-    category_id: Option<CategoryId>,
-    seats: Seats,
-    lock_status: LockStatus,
-    booking_status: Option<BookingStatus>,
-    expires_at: Timestamp,
-    payment_expires_at: Option<Timestamp>,
+    pub booking_id: Option<BookingId>,
+    #[serde(default)]
+    pub category_id: Option<CategoryId>,
+    pub seats: Seats,
+    pub lock_status: LockStatus,
+    #[serde(default)]
+    pub booking_status: Option<BookingStatus>,
+    pub expires_at: Timestamp,
+    #[serde(default)]
+    pub payment_expires_at: Option<Timestamp>,
+}
+
+impl LiveHold {
+    pub fn category(&self) -> CategoryId {
+        crate::domain::category::of_hold(self.category_id.as_ref())
+    }
+
+    pub fn hold_ref(&self, event_id: &EventId) -> Result<HoldRef, StoreError> {
+        super::expiry::hold_ref_of(event_id, &self.lock_id)
+    }
+}
+
+/// One page of an event's live holds: those that decode, those that do not (logged by the
+/// caller, never silently dropped), where the next page starts, and what the page cost.
+pub struct LivePage {
+    pub holds: Vec<LiveHold>,
+    pub unreadable: Vec<Unreadable>,
+    pub next: Option<Item>,
+    /// Index items read (`ScannedCount`) and read capacity (`ConsumedCapacity`, where reported).
+    pub items_read: u64,
+    pub read_units: f64,
 }
 
 /// How many times a census re-reads when seats moved while it counted.
@@ -43,8 +68,8 @@ const CENSUS_ATTEMPTS: usize = 5;
 /// of live holds takes milliseconds, so a short pause at a random moment gives a busy event a
 /// real chance of a quiet window; a fixed one could keep meeting the same rhythm of writes.
 const CENSUS_PAUSE_MS: std::ops::RangeInclusive<u64> = 5..=40;
-/// What a census's query asks of LiveHoldsIndex (every attribute of [`HoldSeats`]).
-const CENSUS_PROJECTION: &str =
+/// What a query of LiveHoldsIndex asks for (every attribute of [`LiveHold`]).
+const LIVE_HOLD_PROJECTION: &str =
     "PK, SK, lockId, userId, bookingId, categoryId, seats, lockStatus, bookingStatus, expiresAt, paymentExpiresAt";
 
 /// A consistent count of an event's seats: nothing moved between the two reads of `version`.
@@ -474,8 +499,7 @@ impl Store {
             let mut stale = Vec::new();
             let pass = self
                 .for_each_live_hold(event_id, budget, |h| {
-                    let category = h.category_id.clone().unwrap_or_else(CategoryId::general);
-                    inventory.add(&category, h.seats, seat_use(h.lock_status, h.booking_status));
+                    inventory.add(&h.category(), h.seats, seat_use(h.lock_status, h.booking_status));
                     let lock_stale = h.lock_status == LockStatus::Active
                         && h.booking_status.is_none()
                         && lock::is_expired(h.expires_at, now);
@@ -505,55 +529,70 @@ impl Store {
         Ok(last.map_or(Counted::NoSuchEvent, Counted::Census))
     }
 
-    /// Visits every live hold of the event: one strongly consistent query of LiveHoldsIndex,
-    /// page by page. Finished holds are not in the index, so the cost is the live holds (at
-    /// most the event's seats' worth), however long the event's history. An item that does not
-    /// decode is logged with its key and returned, not visited: one bad item must not make the
-    /// inventory endpoint or recovery fail for the whole event. `None` if `budget` ran out
-    /// after a page.
+    /// Visits every live hold of the event, page by page ([`Store::live_holds_page`]). An item
+    /// that does not decode is logged with its key and returned, not visited: one bad item must
+    /// not make the inventory endpoint or recovery fail for the whole event. `None` if `budget`
+    /// ran out after a page.
     async fn for_each_live_hold(
         &self,
         event_id: &EventId,
         budget: Option<Budget>,
-        mut visit: impl FnMut(HoldSeats),
+        mut visit: impl FnMut(LiveHold),
     ) -> Result<Option<Pass>, StoreError> {
         let mut pass = Pass { unreadable: Vec::new(), items_read: 0, read_units: 0.0 };
         let mut start = None;
         loop {
-            let page = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name(keys::LIVE_HOLDS_INDEX)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", s(keys::event_pk(event_id)))
-                .projection_expression(CENSUS_PROJECTION)
-                .consistent_read(true)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::sdk)?;
-            pass.items_read += page.scanned_count().max(0) as u64;
-            pass.read_units += page.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
-            for item in page.items() {
-                match from_item::<HoldSeats>(item.clone()) {
-                    Ok(hold) => visit(hold),
-                    Err(e) => {
-                        let bad = Unreadable::of(item, crate::error::chain(&e));
-                        tracing::error!(%event_id, key = %bad.key, reason = %bad.reason, "census skipped an unreadable live hold; it needs a person");
-                        pass.unreadable.push(bad);
-                    }
-                }
+            let page = self.live_holds_page(event_id, start).await?;
+            pass.items_read += page.items_read;
+            pass.read_units += page.read_units;
+            page.holds.into_iter().for_each(&mut visit);
+            for bad in page.unreadable {
+                tracing::error!(%event_id, key = %bad.key, reason = %bad.reason, "census skipped an unreadable live hold; it needs a person");
+                pass.unreadable.push(bad);
             }
             if budget.is_some_and(|b| b.exhausted()) {
                 return Ok(None);
             }
-            start = page.last_evaluated_key;
+            start = page.next;
             if start.is_none() {
                 return Ok(Some(pass));
             }
         }
+    }
+
+    /// One page of the event's live holds: a strongly consistent query of LiveHoldsIndex (a
+    /// local index, so no lag). Finished holds are not in it, so reading every page costs the
+    /// live holds (at most the event's seats' worth), however long the event's history. Each
+    /// item is decoded on its own.
+    pub async fn live_holds_page(&self, event_id: &EventId, start: Option<Item>) -> Result<LivePage, StoreError> {
+        let page = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(keys::LIVE_HOLDS_INDEX)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(keys::event_pk(event_id)))
+            .projection_expression(LIVE_HOLD_PROJECTION)
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let (mut holds, mut unreadable) = (Vec::new(), Vec::new());
+        for item in page.items() {
+            match from_item::<LiveHold>(item.clone()) {
+                Ok(hold) => holds.push(hold),
+                Err(e) => unreadable.push(Unreadable::of(item, crate::error::chain(&e))),
+            }
+        }
+        Ok(LivePage {
+            holds,
+            unreadable,
+            items_read: page.scanned_count().max(0) as u64,
+            read_units: page.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0),
+            next: page.last_evaluated_key,
+        })
     }
 }
 

@@ -32,15 +32,20 @@ pub struct StaleHold {
     pub seats: Seats,
 }
 
+/// Where a hold a job found lives: its lock id, which must name `event_id`'s partition.
+pub(crate) fn hold_ref_of(event_id: &EventId, lock_id: &LockId) -> Result<HoldRef, StoreError> {
+    HoldRef::parse_lock_id(lock_id.as_str())
+        .filter(|r| &r.event_id == event_id)
+        .ok_or_else(|| StoreError::Invalid(format!("malformed lock id {lock_id:?}")))
+}
+
 impl StaleHold {
     pub fn category(&self) -> CategoryId {
-        self.category_id.clone().unwrap_or_else(CategoryId::general)
+        crate::domain::category::of_hold(self.category_id.as_ref())
     }
 
     pub fn hold_ref(&self) -> Result<HoldRef, StoreError> {
-        HoldRef::parse_lock_id(self.lock_id.as_str())
-            .filter(|r| r.event_id == self.event_id)
-            .ok_or_else(|| StoreError::Invalid(format!("malformed lock id {:?}", self.lock_id)))
+        hold_ref_of(&self.event_id, &self.lock_id)
     }
 }
 

@@ -284,7 +284,7 @@ impl HoldItem {
 
     /// The category whose seats this hold takes.
     pub fn category(&self) -> CategoryId {
-        self.category_id.clone().unwrap_or_else(CategoryId::general)
+        crate::domain::category::of_hold(self.category_id.as_ref())
     }
 
     pub fn hold(&self) -> Hold {

@@ -109,18 +109,15 @@ impl Store {
                 event,
                 held_seats,
             };
-            let changed = match &refused.event {
-                Some(Some(e)) if refused.existing.is_none() && !refused.key_claimed => {
-                    Some(e.terms()).filter(|now_are| *now_are != terms)
+            // Not a replay, and the event's terms are not the ones the write pinned: send it
+            // again with the terms the event has now.
+            if let Some(Some(event)) = &refused.event {
+                if refused.existing.is_none() && !refused.key_claimed && event.terms() != terms {
+                    terms = self.learn_terms(event.clone());
+                    continue;
                 }
-                _ => None,
-            };
-            if let (Some(Some(e)), Some(_)) = (&refused.event, changed) {
-                terms = self.learn_terms(e.clone());
-                continue;
             }
-            let (category, _) = terms.price_for(req.category.as_ref())?;
-            return hold::refused_lock(req, refused, &category, terms.max_seats_per_user, req.life.from)
+            return hold::refused_lock(req, refused, &lock.category_id, terms.max_seats_per_user, req.life.from)
                 .map(Locked::Replayed);
         }
         Err(Error::internal_message("the event's terms kept changing while locking"))
